@@ -1,0 +1,67 @@
+# The two commands: `make run` and `make test`. Everything else is for developers and CI.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export DEMO ?= 1
+
+.PHONY: run test lint format check setup install install-dev messages messages-update migrate demo clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Reinstall only when the pins change.
+$(VENV)/.installed: requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+messages: install
+	cd . && DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv -v 0
+
+migrate: install
+	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --no-input -v 0
+
+demo: migrate
+	DEBUG=$${DEBUG:-1} $(PY) manage.py load_demo
+
+setup: messages migrate
+	@if [ "$(DEMO)" = "1" ]; then DEBUG=$${DEBUG:-1} $(PY) manage.py load_demo; fi
+
+# Web server and task worker together; Ctrl-C (or either one dying) stops both.
+run: setup
+	@echo "МУКО: http://127.0.0.1:$(PORT)/  (Ctrl-C — остановить)"
+	@export DEBUG=$${DEBUG:-1}; \
+	trap 'kill 0' INT TERM EXIT; \
+	$(PY) manage.py db_worker --interval 1 & \
+	$(PY) manage.py runserver 127.0.0.1:$(PORT) --noreload & \
+	wait -n
+
+test: install-dev messages
+	DEBUG=1 TESTING=1 DEMO=0 $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install-dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+check: install
+	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+	DEBUG=1 $(PY) manage.py check
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+
+messages-update: install
+	DEBUG=1 $(PY) manage.py update_locales

@@ -1,0 +1,82 @@
+"""Pure calculations of points, shares, levels and ranks. No ORM here: these run in tests without a database
+and in bulk over national data."""
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+LEVELS = ("not_formed", "separate_elements", "partially_formed", "formed")
+
+
+@dataclass(frozen=True)
+class Bands:
+    """Level bands ordered by the share of the maximum where each begins."""
+
+    starts: tuple  # ((Decimal min_share, code), ...) ascending
+
+    @classmethod
+    def of(cls, pairs):
+        """From (code, min_share) pairs in any order."""
+        starts = tuple(sorted((Decimal(str(share)), code) for code, share in pairs))
+        if not starts or starts[0][0] != 0:
+            raise ValueError("the lowest level band must start at 0")
+        return cls(starts)
+
+    def level(self, points, max_points):
+        """The band the share points / max_points falls in; a zero maximum is the lowest band."""
+        share = fraction(points, max_points)
+        found = self.starts[0][1]
+        for start, code in self.starts:
+            if share >= start:
+                found = code
+        return found
+
+    def next_threshold(self, points, max_points):
+        """(code, points needed to reach the next band) or None at the top band."""
+        share = fraction(points, max_points)
+        for start, code in self.starts:
+            if start > share:
+                needed = _ceil(start * max_points)
+                return code, needed - points
+        return None
+
+
+DEFAULT_BANDS = Bands.of(
+    [
+        ("not_formed", "0"),
+        ("separate_elements", "0.10"),
+        ("partially_formed", "0.40"),
+        ("formed", "0.75"),
+    ]
+)
+
+
+def fraction(points, max_points):
+    """Exact share as a Decimal, for comparisons against band starts (no float rounding at 40 %)."""
+    if not max_points:
+        return Decimal(0)
+    return Decimal(points) / Decimal(max_points)
+
+
+def percent(points, max_points, places=1):
+    """Share in per cent, rounded half up for display."""
+    quantum = Decimal(1).scaleb(-places)
+    return (fraction(points, max_points) * 100).quantize(quantum, rounding=ROUND_HALF_UP)
+
+
+def _ceil(value):
+    integral = int(value)
+    return integral if integral == value else integral + 1
+
+
+def competition_ranks(totals):
+    """Standard competition ranking ("1224"): equal totals share a rank, the next rank skips.
+
+    `totals` is a sequence of numbers; returns ranks in the same order."""
+    order = sorted(range(len(totals)), key=lambda i: totals[i], reverse=True)
+    ranks = [0] * len(totals)
+    previous, rank = None, 0
+    for position, index in enumerate(order, start=1):
+        if totals[index] != previous:
+            rank, previous = position, totals[index]
+        ranks[index] = rank
+    return ranks

@@ -1,0 +1,271 @@
+"""Demo data: the two regions and 18 municipalities of the 2020 pilot, their schools, the demo accounts and
+the two demo campaigns. Every step creates only what is missing, so loading twice changes nothing."""
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.utils import timezone
+
+from municipalities.models import Appointment, Municipality, Region, Role, School
+
+FIXTURES = Path(settings.BASE_DIR) / "fixtures"
+PASSWORD = "demo12345"
+
+EXPERTS = [
+    # username, first name, last name, home region code (None: a federal expert with no home region)
+    ("expert-1", "Ольга Викторовна", "Сергеева", "43"),
+    ("expert-2", "Баир Николаевич", "Очиров", "08"),
+    ("expert-3", "Марина Андреевна", "Лебедева", None),
+]
+
+
+def territory_data():
+    return json.loads((FIXTURES / "demo_territory.json").read_text(encoding="utf-8"))
+
+
+def demo_accounts():
+    """The demo accounts for the login page, grouped as a newcomer would look for them."""
+    User = get_user_model()
+    appointments = (
+        Appointment.objects.active()
+        .filter(user__username__in=_demo_usernames(), user__is_active=True)
+        .select_related("user", "region", "municipality")
+        .order_by("role", "region__code", "municipality__name")
+    )
+    groups = {}
+    for appointment in appointments:
+        groups.setdefault(appointment.get_role_display(), []).append(appointment)
+    return {
+        "groups": groups,
+        "password": PASSWORD,
+        "count": User.objects.filter(username__in=_demo_usernames()).count(),
+    }
+
+
+def _demo_usernames():
+    codes = [m["code"] for m in territory_data()["municipalities"]]
+    return (
+        ["operator", "ministry", "coordinator-43", "coordinator-08"]
+        + [e[0] for e in EXPERTS]
+        + [f"organizer-{code}" for code in codes]
+        + [f"deputy-{code}" for code in codes]
+    )
+
+
+class Loader:
+    def __init__(self, out=None):
+        self.out = out
+        self.created = {}
+        self.password = None
+
+    def note(self, what, n=1):
+        if n:
+            self.created[what] = self.created.get(what, 0) + n
+
+    def user(self, username, first_name, last_name, email="", **flags):
+        User = get_user_model()
+        user = User.objects.filter(username=username).first()
+        if user:
+            return user
+        if self.password is None:
+            self.password = make_password(PASSWORD)  # hashing is slow: once for every demo account
+        user = User.objects.create(
+            username=username,
+            first_name=first_name,
+            last_name=last_name,
+            email=email or f"{username}@demo.muko.local",
+            password=self.password,
+            **flags,
+        )
+        self.note("users")
+        return user
+
+    def appoint(self, user, role, region=None, municipality=None, position=""):
+        _, created = Appointment.objects.get_or_create(
+            user=user,
+            role=role,
+            region=region if role not in (Role.ORGANIZER, Role.DEPUTY_ORGANIZER) else municipality.region,
+            municipality=municipality,
+            defaults={"position": position},
+        )
+        self.note("appointments", created)
+
+    @transaction.atomic
+    def territory(self):
+        data = territory_data()
+        regions = {}
+        for r in data["regions"]:
+            region, created = Region.objects.get_or_create(
+                code=r["code"],
+                defaults={"name": r["name"], "quality_center": r.get("center", "")},
+            )
+            self.note("regions", created)
+            regions[region.code] = region
+        existing_schools = set(School.objects.values_list("municipality__code", "name"))
+        new_schools = []
+        for m in data["municipalities"]:
+            municipality, created = Municipality.objects.get_or_create(
+                code=m["code"],
+                defaults={
+                    "region": regions[m["region"]],
+                    "name": m["name"],
+                    "kind": m["kind"],
+                    "authority_name": m.get("authority_name", ""),
+                    "website": m.get("website", ""),
+                    "email": m.get("email", ""),
+                    "phone": m.get("phone", ""),
+                },
+            )
+            self.note("municipalities", created)
+            new_schools += [
+                School(
+                    municipality=municipality,
+                    name=s["name"],
+                    short_name=s["short_name"],
+                    email=s.get("email", ""),
+                )
+                for s in m["schools"]
+                if (municipality.code, s["name"]) not in existing_schools
+            ]
+        School.objects.bulk_create(new_schools)
+        self.note("schools", len(new_schools))
+        return data, regions
+
+    @transaction.atomic
+    def people(self, data, regions):
+        operator = self.user("operator", "Анна Сергеевна", "Громова", is_staff=True, is_superuser=True)
+        self.appoint(operator, Role.OPERATOR, position="Оператор платформы, ФИОКО")
+        ministry = self.user("ministry", "Дмитрий Олегович", "Фёдоров")
+        self.appoint(
+            ministry,
+            Role.MINISTRY,
+            position="Консультант департамента, Минпросвещения России",
+        )
+        for r in data["regions"]:
+            person = r["coordinator"]
+            user = self.user(f"coordinator-{r['code']}", person["first_name"], person["last_name"])
+            self.appoint(
+                user,
+                Role.COORDINATOR,
+                region=regions[r["code"]],
+                position=person.get("position", ""),
+            )
+        for username, first, last, home in EXPERTS:
+            user = self.user(username, first, last)
+            self.appoint(user, Role.EXPERT, region=regions.get(home), position="Эксперт ФИОКО")
+        municipalities = {m.code: m for m in Municipality.objects.all()}
+        for m in data["municipalities"]:
+            municipality = municipalities[m["code"]]
+            for prefix, key, role in (
+                ("organizer", "organizer", Role.ORGANIZER),
+                ("deputy", "deputy", Role.DEPUTY_ORGANIZER),
+            ):
+                person = m.get(key)
+                if not person:
+                    continue
+                user = self.user(
+                    f"{prefix}-{m['code']}",
+                    person["first_name"],
+                    person["last_name"],
+                    person.get("email", ""),
+                )
+                self.appoint(
+                    user,
+                    role,
+                    municipality=municipality,
+                    position=person.get("position", ""),
+                )
+
+    def methodology(self):
+        from assessment.services import methodology_import_file
+
+        methodology, created = methodology_import_file(path=FIXTURES / "methodology_2020.json")
+        self.note("methodologies", created)
+        return methodology
+
+    @transaction.atomic
+    def campaigns(self, methodology, today):
+        from assessment.models import Campaign, CampaignStage, Participation, Stage
+
+        plans = {
+            "2020-approbation": (
+                "Апробация оценки муниципальных механизмов управления качеством образования, 2020",
+                2020,
+                {
+                    Stage.RESOURCES: (date(2020, 6, 17), date(2020, 6, 30)),
+                    Stage.CONSULTATION: (date(2020, 6, 22), date(2020, 7, 10)),
+                    Stage.DATA_COLLECTION: (date(2020, 7, 1), date(2020, 7, 31)),
+                    Stage.SURVEYS: (date(2020, 7, 6), date(2020, 8, 7)),
+                    Stage.PRESCORING: (date(2020, 8, 3), date(2020, 8, 14)),
+                    Stage.EXPERT_REVIEW: (date(2020, 8, 17), date(2020, 9, 7)),
+                    Stage.APPEALS: (date(2020, 9, 8), date(2020, 9, 18)),
+                    Stage.RESULTS: (date(2020, 9, 25), date(2020, 12, 31)),
+                },
+            ),
+            # The current campaign is planned around the day the demo is loaded, so that data collection
+            # is always open for a newcomer, and (unlike 2020) far from the summer holidays.
+            "2026": (
+                "Оценка муниципальных механизмов управления качеством образования, 2026",
+                2026,
+                {
+                    Stage.RESOURCES: (
+                        today - timedelta(days=35),
+                        today - timedelta(days=22),
+                    ),
+                    Stage.CONSULTATION: (
+                        today - timedelta(days=28),
+                        today - timedelta(days=8),
+                    ),
+                    Stage.DATA_COLLECTION: (
+                        today - timedelta(days=14),
+                        today + timedelta(days=21),
+                    ),
+                    Stage.SURVEYS: (
+                        today - timedelta(days=7),
+                        today + timedelta(days=28),
+                    ),
+                    Stage.PRESCORING: (
+                        today + timedelta(days=22),
+                        today + timedelta(days=35),
+                    ),
+                    Stage.EXPERT_REVIEW: (
+                        today + timedelta(days=36),
+                        today + timedelta(days=56),
+                    ),
+                    Stage.APPEALS: (
+                        today + timedelta(days=57),
+                        today + timedelta(days=67),
+                    ),
+                    Stage.RESULTS: (
+                        today + timedelta(days=70),
+                        today + timedelta(days=400),
+                    ),
+                },
+            ),
+        }
+        municipalities = list(Municipality.objects.all())
+        for slug, (title, year, stages) in plans.items():
+            campaign, created = Campaign.objects.get_or_create(
+                slug=slug,
+                defaults={"title": title, "year": year, "methodology": methodology},
+            )
+            self.note("campaigns", created)
+            if not created:
+                continue
+            CampaignStage.objects.bulk_create(
+                CampaignStage(campaign=campaign, stage=stage, starts_on=start, ends_on=end)
+                for stage, (start, end) in stages.items()
+            )
+            Participation.objects.bulk_create(Participation(campaign=campaign, municipality=m) for m in municipalities)
+
+    def run(self):
+        data, regions = self.territory()
+        self.people(data, regions)
+        methodology = self.methodology()
+        self.campaigns(methodology, timezone.localdate())
+        return self.created

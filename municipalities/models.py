@@ -1,0 +1,156 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Region(models.Model):
+    code = models.CharField(_("code"), max_length=8, unique=True, help_text=_("Subject code, e.g. 43."))
+    name = models.CharField(_("name"), max_length=200)
+    quality_center = models.CharField(_("regional quality assessment centre"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class Municipality(models.Model):
+    class Kind(models.TextChoices):
+        CITY_DISTRICT = "city_district", _("urban district")
+        MUNICIPAL_DISTRICT = "municipal_district", _("municipal district")
+        MUNICIPAL_OKRUG = "municipal_okrug", _("municipal okrug")
+
+    region = models.ForeignKey(Region, models.PROTECT, related_name="municipalities", verbose_name=_("region"))
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind, default=Kind.MUNICIPAL_DISTRICT)
+    authority_name = models.CharField(_("education authority"), max_length=300, blank=True)
+    website = models.URLField(_("authority website"), blank=True)
+    email = models.EmailField(_("authority e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("municipality")
+        verbose_name_plural = _("municipalities")
+        ordering = ["region__code", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class School(models.Model):
+    municipality = models.ForeignKey(
+        Municipality,
+        models.PROTECT,
+        related_name="schools",
+        verbose_name=_("municipality"),
+    )
+    name = models.CharField(_("full name"), max_length=400)
+    short_name = models.CharField(_("short name"), max_length=200)
+    email = models.EmailField(_("e-mail"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("school")
+        verbose_name_plural = _("schools")
+        ordering = ["municipality__name", "short_name"]
+        constraints = [models.UniqueConstraint(fields=["municipality", "name"], name="school_unique_name")]
+
+    def __str__(self):
+        return self.short_name
+
+
+class Role(models.TextChoices):
+    OPERATOR = "operator", _("operator")
+    COORDINATOR = "coordinator", _("regional coordinator")
+    ORGANIZER = "organizer", _("municipal organizer")
+    DEPUTY_ORGANIZER = "deputy_organizer", _("deputy municipal organizer")
+    EXPERT = "expert", _("expert")
+    MINISTRY = "ministry", _("ministry")
+
+
+REGION_ROLES = {Role.COORDINATOR}
+MUNICIPAL_ROLES = {Role.ORGANIZER, Role.DEPUTY_ORGANIZER}
+
+
+class AppointmentQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class Appointment(models.Model):
+    """A user's role and where it applies. A user may hold several (e.g. expert and coordinator)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.CASCADE,
+        related_name="appointments",
+        verbose_name=_("user"),
+    )
+    role = models.CharField(_("role"), max_length=32, choices=Role)
+    region = models.ForeignKey(
+        Region,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appointments",
+        verbose_name=_("region"),
+        help_text=_("Coordinator: the region coordinated. Expert: the home region (conflict of interest)."),
+    )
+    municipality = models.ForeignKey(
+        Municipality,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appointments",
+        verbose_name=_("municipality"),
+    )
+    position = models.CharField(_("position"), max_length=300, blank=True)
+    phone = models.CharField(_("phone"), max_length=64, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("appointed at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("appointed by"),
+    )
+
+    objects = AppointmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
+        ordering = ["role", "region__code", "municipality__name"]
+        constraints = [
+            # Where a role applies is part of the role: a coordinator without a region would see nothing,
+            # an organizer without a municipality could not be scoped at all.
+            models.CheckConstraint(
+                condition=~Q(role__in=["coordinator"]) | Q(region__isnull=False, municipality__isnull=True),
+                name="appointment_coordinator_has_region",
+            ),
+            models.CheckConstraint(
+                condition=~Q(role__in=["organizer", "deputy_organizer"]) | Q(municipality__isnull=False),
+                name="appointment_organizer_has_municipality",
+            ),
+            models.CheckConstraint(
+                condition=~Q(role__in=["operator", "ministry"]) | Q(region__isnull=True, municipality__isnull=True),
+                name="appointment_national_roles_unscoped",
+            ),
+        ]
+
+    def __str__(self):
+        where = self.municipality or self.region
+        return f"{self.user} — {self.get_role_display()}" + (f" ({where})" if where else "")
+
+    def save(self, *args, **kwargs):
+        # An organizer's region follows from the municipality; keep it for region-wide queries.
+        if self.municipality_id and self.role in MUNICIPAL_ROLES:
+            self.region_id = self.municipality.region_id
+        super().save(*args, **kwargs)

@@ -1,0 +1,74 @@
+"""Named fixtures for the roles: two regions with two municipalities each, so every test can ask "own" and
+"other" of any object."""
+
+from dataclasses import dataclass
+
+import pytest
+
+from municipalities.models import Role
+from tests.factories import AppointmentFactory, MunicipalityFactory, RegionFactory, SchoolFactory, UserFactory
+
+
+@dataclass
+class World:
+    region: object
+    other_region: object
+    municipality: object
+    sibling: object  # same region, another municipality
+    other_municipality: object  # another region
+    school: object
+    other_school: object
+    users: dict
+
+
+ROLES = ["anonymous", "operator", "ministry", "coordinator", "organizer", "deputy", "expert", "nobody"]
+
+
+@pytest.fixture
+def world(db):
+    region = RegionFactory(code="43", name="Кировская область")
+    other_region = RegionFactory(code="08", name="Республика Калмыкия")
+    municipality = MunicipalityFactory(region=region, code="kirov", name="город Киров")
+    sibling = MunicipalityFactory(region=region, code="kumeny", name="Куменский район")
+    other_municipality = MunicipalityFactory(region=other_region, code="elista", name="город Элиста")
+    school = SchoolFactory(municipality=municipality)
+    other_school = SchoolFactory(municipality=other_municipality)
+    users = {"anonymous": None}
+    users["operator"] = AppointmentFactory(user=UserFactory(username="t-operator"), role=Role.OPERATOR).user
+    users["ministry"] = AppointmentFactory(user=UserFactory(username="t-ministry"), role=Role.MINISTRY).user
+    users["coordinator"] = AppointmentFactory(
+        user=UserFactory(username="t-coordinator"), role=Role.COORDINATOR, region=region
+    ).user
+    users["organizer"] = AppointmentFactory(
+        user=UserFactory(username="t-organizer"), role=Role.ORGANIZER, municipality=municipality
+    ).user
+    users["deputy"] = AppointmentFactory(
+        user=UserFactory(username="t-deputy"), role=Role.DEPUTY_ORGANIZER, municipality=municipality
+    ).user
+    users["expert"] = AppointmentFactory(user=UserFactory(username="t-expert"), role=Role.EXPERT, region=region).user
+    users["nobody"] = UserFactory(username="t-nobody")
+    return World(region, other_region, municipality, sibling, other_municipality, school, other_school, users)
+
+
+@pytest.fixture
+def methodology(db):
+    from django.conf import settings
+
+    from assessment.services import methodology_import_file
+
+    methodology, _ = methodology_import_file(path=settings.BASE_DIR / "fixtures" / "methodology_2020.json")
+    return methodology
+
+
+@pytest.fixture
+def as_role(client):
+    """Log the client in as a role of the world (force_login: django-axes wants a request on authenticate)."""
+
+    def login(world, role):
+        client.logout()
+        user = world.users[role]
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return login

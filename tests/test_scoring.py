@@ -1,0 +1,60 @@
+"""Pure calculations: no database."""
+
+from decimal import Decimal
+
+import pytest
+
+from assessment.scoring import DEFAULT_BANDS, Bands, competition_ranks, fraction, percent
+
+
+@pytest.mark.parametrize(
+    ("points", "level"),
+    [
+        (0, "not_formed"),
+        (12, "not_formed"),
+        (55, "not_formed"),  # 9.9 %
+        (56, "separate_elements"),  # 10.09 %
+        (136, "separate_elements"),  # Ики-Бурульский 2020
+        (221, "separate_elements"),  # 39.8 %
+        (222, "partially_formed"),  # exactly 40 %
+        (249, "partially_formed"),  # Элиста 2020
+        (416, "partially_formed"),
+        (417, "formed"),
+        (555, "formed"),
+    ],
+)
+def test_levels_of_the_555_point_scale(points, level):
+    assert DEFAULT_BANDS.level(points, 555) == level
+
+
+def test_band_boundaries_are_exact_not_float():
+    # 2/5 is exactly 40 %: floats would put it a hair under
+    assert DEFAULT_BANDS.level(2, 5) == "partially_formed"
+    assert fraction(1, 3) < Decimal("0.34")
+
+
+def test_a_zero_maximum_is_the_lowest_level():
+    assert DEFAULT_BANDS.level(0, 0) == "not_formed"
+
+
+def test_next_threshold_names_the_points_missing():
+    assert DEFAULT_BANDS.next_threshold(136, 555) == ("partially_formed", 86)  # 222 - 136
+    assert DEFAULT_BANDS.next_threshold(555, 555) is None
+
+
+def test_bands_need_a_start_at_zero():
+    with pytest.raises(ValueError):
+        Bands.of([("separate_elements", "0.10")])
+
+
+def test_percent_rounds_half_up():
+    assert percent(249, 555) == Decimal("44.9")
+    assert percent(1, 8, places=1) == Decimal("12.5")
+
+
+def test_competition_ranking_shares_ranks_and_skips():
+    totals = [249, 136, 12, 8, 0, 0]
+
+    assert competition_ranks(totals) == [1, 2, 3, 4, 5, 5]
+    assert competition_ranks([10, 20, 20, 5]) == [3, 1, 1, 4]
+    assert competition_ranks([]) == []

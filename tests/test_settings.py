@@ -1,0 +1,92 @@
+"""Start-up: production refuses to start half-configured, and says why in one line."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+STRONG_KEY = "x7#kq2!vz9@m4p$w8r&t1y^u6i*o3e(a5s)d0f-g+h=j_k~l;zQWERTYUIOPASDFGHJ"
+
+
+def manage(*args, **env):
+    environment = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "TESTING"}}
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "mentions"),
+    [
+        ({"DEBUG": "0"}, "SECRET_KEY"),
+        ({"DEBUG": "0", "SECRET_KEY": STRONG_KEY}, "ALLOWED_HOSTS"),
+        ({"DEBUG": "1", "DATABASE_URL": "mysql://root@localhost/x"}, "DATABASE_URL"),
+        ({"DEBUG": "maybe"}, "DEBUG"),
+    ],
+)
+def test_bad_configuration_is_one_clear_line(env, mentions):
+    result = manage("check", **env)
+
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert mentions in result.stderr
+
+
+def test_an_unreachable_database_is_one_clear_line():
+    result = manage("migrate", DEBUG="1", DATABASE_URL="postgres://nobody@127.0.0.1:9/none")
+
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "DATABASE_URL" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_production_passes_the_deployment_checklist():
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="0",
+        SECRET_KEY=STRONG_KEY,
+        ALLOWED_HOSTS="muko.example.ru",
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_security_headers_on_every_page(client, db):
+    response = client.get(reverse("login"))
+
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "default-src 'self'" in response["Content-Security-Policy"]
+    assert "script-src 'self';" in response["Content-Security-Policy"]
+    assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_healthz_touches_neither_database_nor_session(client, db, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.content == b"ok"
+    assert "Set-Cookie" not in response.headers and not response.cookies
+
+
+def test_the_ui_is_russian_by_default(client, db):
+    response = client.get(reverse("login"))
+
+    assert '<html lang="ru">' in response.content.decode()
+    assert "Вход" in response.content.decode()

@@ -1,0 +1,143 @@
+"""Every URL pattern × every role × own / other object → the expected status.
+
+A URL pattern without a row here fails the suite: a new view must declare who may see it."""
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.conftest import ROLES
+
+LOGGED_IN = set(ROLES) - {"anonymous"}
+
+
+@dataclass
+class Row:
+    """`own` and `other` build the URL for an object in the role's scope and for one outside it.
+    `ok`: roles that get 200 on their own object; `other_ok`: roles that also see the other one;
+    `denied`: roles refused outright (403) whatever the object; any other logged-in role gets `outside`.
+    `everyone`: one status for every logged-in role, for pages that are not about scope."""
+
+    own: object
+    other: object = None
+    ok: set = field(default_factory=lambda: set(LOGGED_IN))
+    other_ok: set = field(default_factory=set)
+    denied: set = field(default_factory=set)
+    outside: int = 404
+    everyone: int | None = None
+    anonymous: int = 302
+    post: int = 405  # a read-only page refuses other methods
+
+
+def plain(name):
+    return lambda w: reverse(name)
+
+
+ROWS = {
+    "home": Row(plain("home")),
+    "methodology": Row(plain("methodology")),
+    "methodology_version": Row(
+        lambda w: reverse("methodology_version", args=["2020"]),
+        lambda w: reverse("methodology_version", args=["no-such-version"]),
+    ),
+    "region_list": Row(
+        plain("region_list"),
+        ok={"operator", "ministry", "coordinator"},
+        denied=LOGGED_IN - {"operator", "ministry", "coordinator"},
+    ),
+    "region_detail": Row(
+        lambda w: reverse("region_detail", args=[w.region.code]),
+        lambda w: reverse("region_detail", args=[w.other_region.code]),
+        ok={"operator", "ministry", "coordinator"},
+        other_ok={"operator", "ministry"},
+        denied=LOGGED_IN - {"operator", "ministry", "coordinator"},
+    ),
+    "municipality_detail": Row(
+        lambda w: reverse("municipality_detail", args=[w.municipality.code]),
+        lambda w: reverse("municipality_detail", args=[w.other_municipality.code]),
+        ok={"operator", "ministry", "coordinator", "organizer", "deputy"},
+        other_ok={"operator", "ministry"},
+    ),
+    "profile": Row(plain("profile")),
+    "password_change": Row(plain("password_change"), post=200),
+    "password_change_done": Row(plain("password_change_done")),
+    # Pages for people who are not logged in.
+    # Pages for people who are not logged in (yet), or for everyone.
+    "login": Row(plain("login"), anonymous=200, everyone=302, post=200),
+    "logout": Row(plain("logout"), anonymous=405, everyone=405, post=302),
+    "password_reset": Row(plain("password_reset"), anonymous=200, post=200),
+    "password_reset_done": Row(plain("password_reset_done"), anonymous=200),
+    "password_reset_confirm": Row(
+        lambda w: reverse("password_reset_confirm", args=["MQ", "bad-token"]), anonymous=200, post=200
+    ),
+    "password_reset_complete": Row(plain("password_reset_complete"), anonymous=200),
+    "set_language": Row(plain("set_language"), anonymous=302, everyone=302, post=302),
+    "javascript-catalog": Row(plain("javascript-catalog"), anonymous=200, post=405),
+}
+
+# The admin checks is_staff itself on every one of its pages; its index stands for them all.
+ADMIN_ROW = Row(lambda w: reverse("admin:index"), ok={"operator"}, outside=302, post=200)
+
+
+def all_pattern_names():
+    names = set()
+
+    def walk(patterns, namespace):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                ns = ":".join(filter(None, [namespace, p.namespace]))
+                walk(p.url_patterns, ns)
+            elif isinstance(p, URLPattern):
+                names.add(":".join(filter(None, [namespace, p.name or f"<unnamed {p.pattern}>"])))
+
+    walk(get_resolver().url_patterns, "")
+    return names
+
+
+def test_every_url_pattern_has_an_access_expectation():
+    missing = {n for n in all_pattern_names() if not n.startswith("admin:") and n not in ROWS}
+
+    assert not missing, f"URL patterns without an access row in tests/test_url_access.py: {sorted(missing)}"
+
+
+def expected(row, role, which):
+    if role == "anonymous":
+        return row.anonymous
+    if row.everyone is not None:
+        return row.everyone
+    if role in row.denied:
+        return 403
+    allowed = row.ok if which == "own" else row.other_ok
+    return 200 if role in allowed else row.outside
+
+
+CASES = [
+    (name, role, which)
+    for name, row in [*ROWS.items(), ("admin:index", ADMIN_ROW)]
+    for role in ROLES
+    for which in (("own", "other") if row.other else ("own",))
+]
+
+
+@pytest.mark.parametrize(("name", "role", "which"), CASES)
+def test_url_access(name, role, which, world, methodology, as_role):
+    row = ADMIN_ROW if name == "admin:index" else ROWS[name]
+    if row is ADMIN_ROW and role == "operator":
+        world.users["operator"].is_staff = True
+        world.users["operator"].save()
+    client = as_role(world, role)
+    url = (row.own if which == "own" else row.other)(world)
+
+    response = client.get(url)
+
+    assert response.status_code == expected(row, role, which), url
+
+
+@pytest.mark.parametrize("name", [n for n, row in ROWS.items() if row.post == 405 and row.everyone is None])
+def test_read_only_pages_refuse_post(name, world, methodology, as_role):
+    client = as_role(world, "operator")
+
+    response = client.post(ROWS[name].own(world))
+
+    assert response.status_code == 405
