@@ -154,16 +154,11 @@ def _operator_steps():
 def dashboard_for(access, today):
     campaigns = visible_campaigns(access)
     for campaign in campaigns:
-        campaign.stage_now = campaign.stage_on(today)
-        campaign.stage_next = campaign.next_stage(today)
         campaign.timeline = [
-            {
-                "period": period,
-                "current": period.stage == campaign.stage_now,
-                "past": period.ends_on < today,
-            }
-            for period in campaign.stages.all()
+            {"period": p, "current": p.starts_on <= today <= p.ends_on, "past": p.ends_on < today}
+            for p in campaign.stages.all()
         ]
+        campaign.running = [t["period"] for t in campaign.timeline if t["current"]]
     steps = _campaign_steps(access, campaigns, today)
     context = {"campaigns": campaigns, "today": today}
     if access.is_operator:
@@ -200,7 +195,7 @@ def dashboard_for(access, today):
                     to_attr="organizers",
                 )
             )
-            .order_by("-kind", "name")
+            .in_display_order()
         )
     if access.is_organizer:
         municipalities = Municipality.objects.filter(pk__in=access.organized_municipality_ids).select_related("region")

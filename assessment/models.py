@@ -352,3 +352,303 @@ class Participation(models.Model):
 
     def __str__(self):
         return f"{self.campaign} — {self.municipality}"
+
+
+class Material(models.Model):
+    """Guidance for a campaign: documents, webinar recordings, FAQ. The operator's are for everyone; a
+    coordinator's are for their region."""
+
+    class Kind(models.TextChoices):
+        DOCUMENT = "document", _("document")
+        WEBINAR = "webinar", _("webinar")
+        LINK = "link", _("link")
+        FAQ = "faq", _("question and answer")
+
+    campaign = models.ForeignKey(Campaign, models.CASCADE, related_name="materials")
+    region = models.ForeignKey(
+        "municipalities.Region",
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="materials",
+        verbose_name=_("region"),
+        help_text=_("Empty: for every region."),
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind, default=Kind.DOCUMENT)
+    title = models.CharField(_("title"), max_length=300)
+    body = models.TextField(_("text"), blank=True, help_text=_("The answer, for a question; a description otherwise."))
+    url = models.URLField(_("link"), max_length=1000, blank=True)
+    file = models.FileField(_("file"), upload_to="materials/%Y/", blank=True, max_length=300)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    is_removed = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("material")
+        verbose_name_plural = _("materials")
+        ordering = ["kind", "order", "title"]
+
+    def __str__(self):
+        return self.title
+
+
+class Submission(models.Model):
+    """One municipality's materials in one campaign, and where they stand in the workflow
+    (the transition table lives in assessment/workflow.py)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        SUBMITTED = "submitted", _("submitted")
+        PRESCORED = "prescored", _("pre-scored")
+        IN_REVIEW = "in_review", _("in expert review")
+        RETURNED = "returned", _("returned for corrections")
+        FINALIZED = "finalized", _("finalized")
+        APPEALED = "appealed", _("under appeal")
+
+    campaign = models.ForeignKey(Campaign, models.PROTECT, related_name="submissions", verbose_name=_("campaign"))
+    municipality = models.ForeignKey(
+        "municipalities.Municipality", models.PROTECT, related_name="submissions", verbose_name=_("municipality")
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.DRAFT, db_index=True)
+    deadline_extended_to = models.DateField(_("extended deadline"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("submission")
+        verbose_name_plural = _("submissions")
+        ordering = ["campaign", "municipality__name"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "municipality"], name="submission_unique")]
+
+    def __str__(self):
+        return f"{self.municipality} — {self.campaign}"
+
+    @property
+    def is_editable(self):
+        """The organizer may change the form only before submitting or after it was returned."""
+        return self.status in (self.Status.DRAFT, self.Status.RETURNED)
+
+    def deadline(self):
+        collection = self.campaign.stage_dates.get(Stage.DATA_COLLECTION)
+        base = collection.ends_on if collection else None
+        if self.deadline_extended_to and (base is None or self.deadline_extended_to > base):
+            return self.deadline_extended_to
+        return base
+
+    def days_left(self, day=None):
+        deadline = self.deadline()
+        return None if deadline is None else (deadline - (day or timezone.localdate())).days
+
+
+class StatusChange(models.Model):
+    """Every move of a submission: who, when, from, to, why."""
+
+    submission = models.ForeignKey(Submission, models.CASCADE, related_name="status_changes")
+    old = models.CharField(_("from"), max_length=16, choices=Submission.Status, blank=True)
+    new = models.CharField(_("to"), max_length=16, choices=Submission.Status)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("by"))
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+        ordering = ["submission", "at", "pk"]
+
+    def __str__(self):
+        return f"{self.submission}: {self.old} → {self.new}"
+
+
+class DeadlineExtension(models.Model):
+    """A coordinator's extension of the data-collection deadline for one municipality."""
+
+    submission = models.ForeignKey(Submission, models.CASCADE, related_name="extensions")
+    until = models.DateField(_("extended until"))
+    reason = models.TextField(_("reason"))
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    granted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("deadline extension")
+        verbose_name_plural = _("deadline extensions")
+        ordering = ["submission", "-granted_at"]
+
+    def __str__(self):
+        return f"{self.submission} → {self.until:%d.%m.%Y}"
+
+
+class Answer(models.Model):
+    """The organizer's account of one criterion: what is in place, with evidence."""
+
+    submission = models.ForeignKey(Submission, models.CASCADE, related_name="answers")
+    criterion = models.ForeignKey(Criterion, models.PROTECT, related_name="answers")
+    description = models.TextField(_("what is in place"), blank=True, max_length=10000)
+    is_complete = models.BooleanField(_("complete"), default=False)
+    updated_at = models.DateTimeField(_("updated at"), null=True, blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    version = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+        constraints = [models.UniqueConstraint(fields=["submission", "criterion"], name="answer_unique")]
+
+    def __str__(self):
+        return f"{self.submission} {self.criterion.code}"
+
+
+class EvidenceLink(models.Model):
+    """A URL offered as evidence, with the summary of its latest checks (history in LinkCheck)."""
+
+    class State(models.TextChoices):
+        UNCHECKED = "unchecked", _("not checked yet")
+        OK = "ok", _("available")
+        FAILING = "failing", _("not responding")
+        DEAD = "dead", _("broken")
+        REFUSED = "refused", _("address not allowed")
+
+    answer = models.ForeignKey(Answer, models.CASCADE, related_name="links")
+    url = models.URLField(_("link"), max_length=2000)
+    position = models.PositiveSmallIntegerField(default=0)
+    state = models.CharField(_("check"), max_length=16, choices=State, default=State.UNCHECKED, db_index=True)
+    failures = models.PositiveSmallIntegerField(default=0)
+    first_failure_at = models.DateTimeField(null=True, blank=True)
+    checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    final_url = models.URLField(max_length=2000, blank=True)
+    content_type = models.CharField(max_length=200, blank=True)
+    title = models.CharField(_("page title"), max_length=500, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    sha256_at_scoring = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("evidence link")
+        verbose_name_plural = _("evidence links")
+        ordering = ["answer", "position", "pk"]
+
+    def __str__(self):
+        return self.url
+
+    @property
+    def changed_since_scoring(self):
+        return bool(self.sha256_at_scoring and self.sha256 and self.sha256 != self.sha256_at_scoring)
+
+    @property
+    def is_problem(self):
+        return self.state in (self.State.DEAD, self.State.FAILING, self.State.REFUSED)
+
+
+class LinkCheck(models.Model):
+    """One fetch of an evidence link."""
+
+    link = models.ForeignKey(EvidenceLink, models.CASCADE, related_name="checks")
+    checked_at = models.DateTimeField(default=timezone.now)
+    reason = models.CharField(max_length=16)  # saved, submit, scoring, schedule
+    ok = models.BooleanField()
+    http_status = models.PositiveSmallIntegerField(null=True)
+    final_url = models.URLField(max_length=2000, blank=True)
+    content_type = models.CharField(max_length=200, blank=True)
+    title = models.CharField(max_length=500, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    elapsed_ms = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["link", "-checked_at"]
+
+    def __str__(self):
+        return f"{self.link_id} {self.checked_at:%Y-%m-%d %H:%M} {'ok' if self.ok else self.error}"
+
+
+def attachment_path(instance, filename):
+    # A random name: the original one is kept in the row, never used as a path.
+    import uuid
+
+    return f"evidence/{instance.answer.submission.campaign_id}/{instance.answer.submission_id}/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    answer = models.ForeignKey(Answer, models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=300)
+    original_name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveIntegerField(_("size"))
+    content_type = models.CharField(max_length=100)
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    is_removed = models.BooleanField(default=False)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["answer", "uploaded_at"]
+
+    def __str__(self):
+        return self.original_name
+
+
+class MechanismAnalysis(models.Model):
+    """The form for the results of comprehensive analysis, one per mechanism."""
+
+    submission = models.ForeignKey(Submission, models.CASCADE, related_name="analyses")
+    mechanism = models.ForeignKey(Mechanism, models.PROTECT, related_name="+")
+    conclusions = models.TextField(_("conclusions"), blank=True, max_length=10000)
+    problems = models.TextField(_("problems found"), blank=True, max_length=10000)
+    measures = models.TextField(_("measures planned"), blank=True, max_length=10000)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    version = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("results of comprehensive analysis")
+        verbose_name_plural = _("results of comprehensive analysis")
+        constraints = [models.UniqueConstraint(fields=["submission", "mechanism"], name="analysis_unique")]
+
+    def __str__(self):
+        return f"{self.submission} {self.mechanism.code}"
+
+    @property
+    def is_complete(self):
+        return bool(self.conclusions.strip() and self.problems.strip() and self.measures.strip())
+
+
+class Score(models.Model):
+    """Points for one criterion in one round. A new value is a new row; the latest row of a round is current,
+    earlier rows are its history."""
+
+    class Round(models.TextChoices):
+        PRESCORE = "prescore", _("pre-score")
+        EXPERT = "expert", _("expert")
+        FINAL = "final", _("final")
+        APPEAL = "appeal", _("appeal")
+
+    submission = models.ForeignKey(Submission, models.CASCADE, related_name="scores")
+    criterion = models.ForeignKey(Criterion, models.PROTECT, related_name="scores")
+    round = models.CharField(_("round"), max_length=16, choices=Round)
+    points = models.PositiveSmallIntegerField(_("points"))
+    comment = models.TextField(_("comment"), blank=True, max_length=5000)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("by"))
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    is_current = models.BooleanField(default=True)
+    previous = models.ForeignKey("self", models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("score")
+        verbose_name_plural = _("scores")
+        ordering = ["submission", "criterion", "round", "at"]
+        indexes = [models.Index(fields=["submission", "round", "is_current"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submission", "criterion", "round", "by"],
+                condition=models.Q(is_current=True),
+                name="score_one_current_per_author",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.criterion.code}: {self.points}"

@@ -29,22 +29,26 @@ def territory_data():
 
 
 def demo_accounts():
-    """The demo accounts for the login page, grouped as a newcomer would look for them."""
-    User = get_user_model()
+    """The demo accounts for the login page, in the order a newcomer looks for them."""
     appointments = (
         Appointment.objects.active()
         .filter(user__username__in=_demo_usernames(), user__is_active=True)
-        .select_related("user", "region", "municipality")
-        .order_by("role", "region__code", "municipality__name")
+        .select_related("user", "region", "municipality__region")
+        .order_by("region__code", "municipality__name", "user__username")
     )
-    groups = {}
+    accounts = {"leading": [], "municipal": {}, "password": PASSWORD}
+    lead_order = [Role.OPERATOR, Role.MINISTRY, Role.COORDINATOR, Role.EXPERT]
     for appointment in appointments:
-        groups.setdefault(appointment.get_role_display(), []).append(appointment)
-    return {
-        "groups": groups,
-        "password": PASSWORD,
-        "count": User.objects.filter(username__in=_demo_usernames()).count(),
-    }
+        if appointment.municipality_id:
+            row = accounts["municipal"].setdefault(appointment.municipality, {})
+            row[appointment.role] = appointment.user.username
+        else:
+            accounts["leading"].append(appointment)
+    accounts["leading"].sort(key=lambda a: (lead_order.index(a.role), a.user.username))
+    accounts["municipal"] = sorted(
+        accounts["municipal"].items(), key=lambda item: (item[0].region.code != "43", item[0].name)
+    )
+    return accounts
 
 
 def _demo_usernames():

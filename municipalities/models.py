@@ -18,6 +18,15 @@ class Region(models.Model):
         return self.name
 
 
+class MunicipalityQuerySet(models.QuerySet):
+    def in_display_order(self):
+        """Cities first (they are the largest), then the districts alphabetically, as regional reports list them."""
+        city_first = models.Case(
+            models.When(kind=Municipality.Kind.CITY_DISTRICT, then=0), default=1, output_field=models.IntegerField()
+        )
+        return self.order_by("region__code", city_first, "name")
+
+
 class Municipality(models.Model):
     class Kind(models.TextChoices):
         CITY_DISTRICT = "city_district", _("urban district")
@@ -32,6 +41,8 @@ class Municipality(models.Model):
     website = models.URLField(_("authority website"), blank=True)
     email = models.EmailField(_("authority e-mail"), blank=True)
     phone = models.CharField(_("phone"), max_length=64, blank=True)
+
+    objects = MunicipalityQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("municipality")
@@ -154,3 +165,25 @@ class Appointment(models.Model):
         if self.municipality_id and self.role in MUNICIPAL_ROLES:
             self.region_id = self.municipality.region_id
         super().save(*args, **kwargs)
+
+
+class Invitation(models.Model):
+    """An e-mailed link to set a password and take up an appointment. Only the token's hash is stored;
+    re-sending issues a new token, which voids the old one."""
+
+    appointment = models.ForeignKey(Appointment, models.CASCADE, related_name="invitations")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    sent_count = models.PositiveSmallIntegerField(default=1)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    is_void = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.appointment}"

@@ -66,7 +66,7 @@ def region_detail(request, code):
     municipalities = (
         region.municipalities.annotate(school_count=Count("schools", filter=Q(schools__is_active=True)))
         .prefetch_related(_organizers())
-        .order_by("-kind", "name")
+        .in_display_order()
     )
     coordinators = region.appointments.active().filter(role=Role.COORDINATOR).select_related("user")
     return render(

@@ -12,3 +12,13 @@
     }
   }
 })();
+
+// Demo login page: a click on an account fills the form.
+document.querySelectorAll(".demo-login").forEach(function (button) {
+  button.addEventListener("click", function () {
+    var form = document.querySelector("form[method=post]");
+    form.querySelector("[name=username]").value = button.dataset.username;
+    form.querySelector("[name=password]").value = button.closest("[data-password]").dataset.password;
+    form.querySelector("[type=submit]").focus();
+  });
+});

@@ -24,7 +24,10 @@ def fill_identity(po_text):
             return f"{msgid}{plural}msgstr[0] {singular}msgstr[1] {many}"
         return f"{msgid}msgstr {singular}"
 
-    return ENTRY.sub(replace, po_text).replace("#, fuzzy\n", "")
+    filled = ENTRY.sub(replace, po_text)
+    # Identity translations are never fuzzy; drop the flag and msgmerge's notes on the previous msgid.
+    lines = [line for line in filled.splitlines() if not line.startswith("#|") and line != "#, fuzzy"]
+    return "\n".join(line.replace("#, fuzzy, ", "#, ") for line in lines) + "\n"
 
 
 class Command(BaseCommand):
