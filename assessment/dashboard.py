@@ -8,7 +8,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from assessment.models import Campaign, CampaignStage, Stage
+from assessment.models import Campaign, CampaignStage, Participation, Stage
 from municipalities.models import (
     MUNICIPAL_ROLES,
     Appointment,
@@ -32,7 +32,7 @@ def visible_campaigns(access):
         Prefetch("stages", queryset=CampaignStage.objects.order_by("starts_on"))
     )
     if not access.is_national and not access.is_expert:
-        campaigns = campaigns.filter(municipalities__in=access.municipalities()).distinct()
+        campaigns = campaigns.filter(pk__in=Participation.objects.filter(municipality__in=access.municipalities()).values("campaign"))
     return list(campaigns.annotate(participant_count=Count("participations", distinct=True)))
 
 

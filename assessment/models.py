@@ -414,6 +414,7 @@ class Submission(models.Model):
     deadline_extended_to = models.DateField(_("extended deadline"), null=True, blank=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
+    reminded_at = models.DateTimeField(_("last reminder"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -451,6 +452,8 @@ class StatusChange(models.Model):
     by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("by"))
     at = models.DateTimeField(_("at"), default=timezone.now)
     reason = models.TextField(_("reason"), blank=True)
+    # What the organizer had sent, frozen at each submit: later rounds never overwrite an earlier one.
+    snapshot = models.JSONField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("status change")

@@ -94,7 +94,7 @@ def may(access, transition, submission):
 
 
 @transaction.atomic
-def apply(*, submission, name, by, access, reason="", **fields):
+def apply(*, submission, name, by, access, reason="", snapshot=None, **fields):
     """Move `submission` by transition `name`, or raise TransitionError with a message for the user."""
     transition = TRANSITIONS[name]
     if not may(access, transition, submission):
@@ -113,7 +113,9 @@ def apply(*, submission, name, by, access, reason="", **fields):
     )
     if not moved:
         raise TransitionError(_("Someone else has just changed this submission. Reload the page to see its state."))
-    StatusChange.objects.create(submission=submission, old=old, new=transition.target, by=by, at=now, reason=reason)
+    StatusChange.objects.create(
+        submission=submission, old=old, new=transition.target, by=by, at=now, reason=reason, snapshot=snapshot
+    )
     submission.status = transition.target
     submission.last_activity_at = now
     for field, value in fields.items():

@@ -153,6 +153,21 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
+# Uploaded evidence: the formats the seeds' organizers actually publish, and a size a regional order fits in.
+UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+UPLOAD_EXTENSIONS = {".pdf", ".docx", ".xlsx", ".odt", ".ods", ".png", ".jpg", ".jpeg"}
+DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+IMPORT_MAX_BYTES = 20 * 1024 * 1024
+
+# Evidence-link checker. Private, loopback and link-local targets are refused unless allowed (tests, intranets).
+LINKCHECK_ENABLED = env.flag("LINKCHECK_ENABLED", default=True)
+LINKCHECK_ALLOW_PRIVATE = env.flag("LINKCHECK_ALLOW_PRIVATE", default=False)
+LINKCHECK_TIMEOUT = 10
+LINKCHECK_MAX_BYTES = 5 * 1024 * 1024
+LINKCHECK_DEAD_AFTER_FAILURES = 3
+LINKCHECK_DEAD_AFTER = timedelta(hours=24)
+
 EMAIL_BACKEND = env.text("EMAIL_BACKEND") or (
     "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend"
 )
@@ -203,3 +218,7 @@ LOGGING = {
 if TESTING:
     # Hashing at production strength costs a second per user created; tests create hundreds.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tasks run at once inside the test; link checks only where a test asks for them (no network here).
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    LINKCHECK_ENABLED = False
+    MEDIA_ROOT = VAR_DIR / "test-media"

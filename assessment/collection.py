@@ -1,0 +1,531 @@
+"""Data collection: the organizer's form, its evidence, submitting it, and the coordinator's levers
+(extensions, reminders). Every write is atomic; a refused write raises CollectionError with a message
+for the user and changes nothing."""
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.db.models import Count, F, Q
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from assessment import workflow
+from assessment.models import (
+    Answer,
+    Attachment,
+    Criterion,
+    DeadlineExtension,
+    EvidenceLink,
+    MechanismAnalysis,
+    Submission,
+)
+from assessment.tasks import schedule_link_checks, schedule_mail
+from municipalities.models import MUNICIPAL_ROLES, Appointment, Role
+
+MAX_LINKS = 20
+MAX_TEXT = 10000
+MAX_URL = 2000
+_url = URLValidator(schemes=["http", "https"])
+
+
+class CollectionError(Exception):
+    def __init__(self, message, errors=None):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or {}
+
+
+class ConflictError(CollectionError):
+    """Someone saved the same block in between; `current` holds what is stored now."""
+
+    def __init__(self, message, current):
+        super().__init__(message)
+        self.current = current
+
+
+# --- reading ---------------------------------------------------------------------------------------------
+
+
+def parse_links(text):
+    """One URL per line → a clean list, or CollectionError naming the bad line."""
+    links = []
+    for number, raw in enumerate((text or "").splitlines(), start=1):
+        url = raw.strip()
+        if not url:
+            continue
+        if len(url) > MAX_URL:
+            raise CollectionError(
+                _("Line %(n)s: the link is longer than %(max)s characters.") % {"n": number, "max": MAX_URL}
+            )
+        try:
+            _url(url)
+        except ValidationError:
+            raise CollectionError(
+                _("Line %(n)s: «%(url)s» is not a web address; links must start with http:// or https://.")
+                % {"n": number, "url": url[:80]}
+            ) from None
+        if url not in links:
+            links.append(url)
+    if len(links) > MAX_LINKS:
+        raise CollectionError(_("At most %(max)s links per criterion.") % {"max": MAX_LINKS})
+    return links
+
+
+def answer_problems(criterion, description, link_count, file_count):
+    """Why this answer cannot count as complete (empty list: it can)."""
+    problems = []
+    if not (description or "").strip():
+        problems.append(_("no description of what is in place"))
+    if criterion.evidence_required and not (link_count or file_count):
+        problems.append(_("no evidence: give a link to the authority's website or attach a file"))
+    return problems
+
+
+@dataclass
+class Missing:
+    criterion: Criterion | None = None
+    mechanism: object = None
+    problems: list = field(default_factory=list)
+
+
+def submission_missing(submission):
+    """Exactly what keeps the submission from being sent, by criterion, then the analysis forms."""
+    criteria = list(
+        Criterion.objects.filter(mechanism__methodology=submission.campaign.methodology_id).select_related(
+            "mechanism", "component"
+        )
+    )
+    answers = {
+        a.criterion_id: a
+        for a in submission.answers.annotate(
+            n_links=Count("links", distinct=True),
+            n_files=Count("attachments", filter=Q(attachments__is_removed=False), distinct=True),
+        )
+    }
+    missing = []
+    for criterion in criteria:
+        answer = answers.get(criterion.pk)
+        if answer is None:
+            missing.append(Missing(criterion, criterion.mechanism, [_("not filled in")]))
+            continue
+        problems = answer_problems(criterion, answer.description, answer.n_links, answer.n_files)
+        if not problems and not answer.is_complete:
+            problems = [_("not marked as complete")]
+        if problems:
+            missing.append(Missing(criterion, criterion.mechanism, problems))
+    analyses = {a.mechanism_id: a for a in submission.analyses.all()}
+    mechanisms = {c.mechanism_id: c.mechanism for c in criteria}
+    for mechanism in sorted(mechanisms.values(), key=lambda m: m.order):
+        analysis = analyses.get(mechanism.pk)
+        if analysis is None or not analysis.is_complete:
+            missing.append(
+                Missing(
+                    None,
+                    mechanism,
+                    [_("the results of comprehensive analysis are not filled in (conclusions, problems, measures)")],
+                )
+            )
+    return missing
+
+
+def progress(submission_ids, methodology):
+    """{submission_id: {"done": n, "total": N, "by_mechanism": {code: (done, total)}}} in two queries."""
+    per_mechanism = dict(
+        Criterion.objects.filter(mechanism__methodology=methodology)
+        .values_list("mechanism__code")
+        .annotate(n=Count("pk"))
+        .values_list("mechanism__code", "n")
+    )
+    total = sum(per_mechanism.values())
+    result = {
+        sid: {"done": 0, "total": total, "by_mechanism": dict.fromkeys(per_mechanism, 0)} for sid in submission_ids
+    }
+    rows = (
+        Answer.objects.filter(submission_id__in=submission_ids, is_complete=True)
+        .values_list("submission_id", "criterion__mechanism__code")
+        .annotate(n=Count("pk"))
+    )
+    for sid, code, n in rows:
+        result[sid]["by_mechanism"][code] = n
+        result[sid]["done"] += n
+    for item in result.values():
+        item["percent"] = round(100 * item["done"] / total) if total else 0
+        item["mechanisms"] = {
+            code: {"done": done, "total": per_mechanism[code], "percent": round(100 * done / per_mechanism[code])}
+            for code, done in item["by_mechanism"].items()
+        }
+    return result
+
+
+# --- the organizer's writes --------------------------------------------------------------------------------
+
+
+def _editable(submission):
+    if not submission.is_editable:
+        raise CollectionError(
+            _("The form has been submitted (%(status)s) and is read-only until it is returned for corrections.")
+            % {"status": submission.get_status_display()}
+        )
+
+
+def _touch(submission, now):
+    Submission.objects.filter(pk=submission.pk).update(last_activity_at=now)
+
+
+@transaction.atomic
+def answer_save(*, submission, criterion, by, description, links_text, complete, version=None):
+    """Save one criterion block: description, links and the "complete" mark, in one round trip."""
+    submission = Submission.objects.select_for_update().get(pk=submission.pk)
+    _editable(submission)
+    if criterion.mechanism.methodology_id != submission.campaign.methodology_id:
+        raise CollectionError(_("This criterion belongs to another methodology."))
+    description = (description or "").strip()
+    if len(description) > MAX_TEXT:
+        raise CollectionError(
+            _("The description is longer than %(max)s characters.") % {"max": MAX_TEXT}, {"description": True}
+        )
+    try:
+        links = parse_links(links_text)
+    except CollectionError as exc:
+        exc.errors = {"links": True}
+        raise
+    answer, _created = Answer.objects.select_for_update().get_or_create(submission=submission, criterion=criterion)
+    if version is not None and int(version) != answer.version:
+        raise ConflictError(
+            _(
+                "Someone else (perhaps your deputy) saved this criterion a moment ago. "
+                "Their text is shown now; copy yours back in if it should win."
+            ),
+            current=answer,
+        )
+    file_count = answer.attachments.filter(is_removed=False).count()
+    if complete:
+        problems = answer_problems(criterion, description, len(links), file_count)
+        if problems:
+            raise CollectionError(
+                _("Cannot be marked complete: %(problems)s.") % {"problems": "; ".join(problems)},
+                {"complete": True},
+            )
+    now = timezone.now()
+    existing = {link.url: link for link in answer.links.all()}
+    EvidenceLink.objects.filter(answer=answer).exclude(url__in=links).delete()
+    new_links, moved = [], []
+    for position, url in enumerate(links):
+        link = existing.get(url)
+        if link is None:
+            new_links.append(EvidenceLink(answer=answer, url=url, position=position))
+        elif link.position != position:
+            link.position = position
+            moved.append(link)
+    EvidenceLink.objects.bulk_create(new_links)
+    EvidenceLink.objects.bulk_update(moved, ["position"])
+    Answer.objects.filter(pk=answer.pk).update(
+        description=description, is_complete=bool(complete), updated_at=now, updated_by=by, version=F("version") + 1
+    )
+    _touch(submission, now)
+    schedule_link_checks(
+        EvidenceLink.objects.filter(answer=answer, url__in=[l.url for l in new_links]).values_list("pk", flat=True),
+        "saved",
+    )
+    answer.refresh_from_db()
+    return answer
+
+
+@transaction.atomic
+def analysis_save(*, submission, mechanism, by, conclusions, problems, measures, version=None):
+    submission = Submission.objects.select_for_update().get(pk=submission.pk)
+    _editable(submission)
+    texts = {"conclusions": conclusions, "problems": problems, "measures": measures}
+    for name, text in texts.items():
+        if len(text or "") > MAX_TEXT:
+            raise CollectionError(_("The text is longer than %(max)s characters.") % {"max": MAX_TEXT}, {name: True})
+    analysis, _created = MechanismAnalysis.objects.select_for_update().get_or_create(
+        submission=submission, mechanism=mechanism
+    )
+    if version is not None and int(version) != analysis.version:
+        raise ConflictError(
+            _("Someone else saved this analysis a moment ago. Their text is shown now."), current=analysis
+        )
+    now = timezone.now()
+    MechanismAnalysis.objects.filter(pk=analysis.pk).update(
+        **{k: (v or "").strip() for k, v in texts.items()}, updated_at=now, updated_by=by, version=F("version") + 1
+    )
+    _touch(submission, now)
+    analysis.refresh_from_db()
+    return analysis
+
+
+SIGNATURES = {
+    ".pdf": [b"%PDF"],
+    ".docx": [b"PK\x03\x04"],
+    ".xlsx": [b"PK\x03\x04"],
+    ".odt": [b"PK\x03\x04"],
+    ".ods": [b"PK\x03\x04"],
+    ".png": [b"\x89PNG\r\n\x1a\n"],
+    ".jpg": [b"\xff\xd8\xff"],
+    ".jpeg": [b"\xff\xd8\xff"],
+}
+CONTENT_TYPES = {
+    ".pdf": "application/pdf",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".odt": "application/vnd.oasis.opendocument.text",
+    ".ods": "application/vnd.oasis.opendocument.spreadsheet",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+}
+
+
+def validate_upload(upload):
+    """Type by extension and by the file's first bytes, size, and a plain name; returns (name, ext)."""
+    name = upload.name or ""
+    if "/" in name or "\\" in name or name.startswith(".") or "\x00" in name or ".." in name:
+        raise CollectionError(_("The file name must not contain a path: «%(name)s».") % {"name": name[:100]})
+    name = name.strip()[:200]
+    extension = PurePosixPath(name.lower()).suffix
+    if extension not in settings.UPLOAD_EXTENSIONS:
+        raise CollectionError(
+            _("Files of this type cannot be attached: «%(name)s». Allowed: PDF, DOCX, XLSX, ODT, ODS, PNG, JPG.")
+            % {"name": name}
+        )
+    if upload.size > settings.UPLOAD_MAX_BYTES:
+        raise CollectionError(
+            _("«%(name)s» is larger than %(max)s MB.") % {"name": name, "max": settings.UPLOAD_MAX_BYTES // 2**20}
+        )
+    if upload.size == 0:
+        raise CollectionError(_("«%(name)s» is empty.") % {"name": name})
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    if not any(head.startswith(signature) for signature in SIGNATURES[extension]):
+        raise CollectionError(
+            _("«%(name)s» is not really a %(ext)s file.") % {"name": name, "ext": extension[1:].upper()}
+        )
+    return name, extension
+
+
+@transaction.atomic
+def attachment_add(*, submission, criterion, upload, by):
+    submission = Submission.objects.select_for_update().get(pk=submission.pk)
+    _editable(submission)
+    name, extension = validate_upload(upload)
+    answer, _created = Answer.objects.get_or_create(submission=submission, criterion=criterion)
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    attachment = Attachment(
+        answer=answer,
+        original_name=name,
+        size=upload.size,
+        content_type=CONTENT_TYPES[extension],
+        sha256=digest.hexdigest(),
+        uploaded_by=by,
+    )
+    attachment.file.save(f"{digest.hexdigest()[:16]}{extension}", upload, save=False)
+    attachment.save()
+    now = timezone.now()
+    Answer.objects.filter(pk=answer.pk).update(updated_at=now, updated_by=by, version=F("version") + 1)
+    _touch(submission, now)
+    return attachment
+
+
+@transaction.atomic
+def attachment_remove(*, attachment, by):
+    """Hidden from the form, never deleted: the file may be the evidence an earlier round was scored on."""
+    submission = Submission.objects.select_for_update().get(pk=attachment.answer.submission_id)
+    _editable(submission)
+    now = timezone.now()
+    Attachment.objects.filter(pk=attachment.pk).update(is_removed=True, removed_at=now)
+    answer = attachment.answer
+    remaining_links = answer.links.count()
+    remaining_files = answer.attachments.filter(is_removed=False).count()
+    if answer.is_complete and answer_problems(answer.criterion, answer.description, remaining_links, remaining_files):
+        Answer.objects.filter(pk=answer.pk).update(is_complete=False)
+    Answer.objects.filter(pk=answer.pk).update(updated_at=now, updated_by=by, version=F("version") + 1)
+    _touch(submission, now)
+
+
+def snapshot(submission):
+    """The submission's content as JSON, kept with the submit so every round stays readable."""
+    answers = submission.answers.select_related("criterion").prefetch_related("links", "attachments")
+    return {
+        "answers": {
+            a.criterion.code: {
+                "description": a.description,
+                "complete": a.is_complete,
+                "links": [link.url for link in a.links.all()],
+                "attachments": [[f.pk, f.original_name, f.sha256] for f in a.attachments.all() if not f.is_removed],
+            }
+            for a in answers
+        },
+        "analyses": {
+            a.mechanism.code: {"conclusions": a.conclusions, "problems": a.problems, "measures": a.measures}
+            for a in submission.analyses.select_related("mechanism")
+        },
+    }
+
+
+# --- moves ------------------------------------------------------------------------------------------------
+
+
+def organizer_emails(submission):
+    return list(
+        Appointment.objects.active()
+        .filter(municipality=submission.municipality_id, role__in=list(MUNICIPAL_ROLES))
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
+    )
+
+
+def coordinator_emails(submission):
+    return list(
+        Appointment.objects.active()
+        .filter(region=submission.municipality.region_id, role=Role.COORDINATOR)
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
+    )
+
+
+def _link(path):
+    return f"{settings.SITE_URL}{path}"
+
+
+@transaction.atomic
+def submission_submit(*, submission, by, access, today=None):
+    today = today or timezone.localdate()
+    deadline = submission.deadline()
+    if deadline and today > deadline:
+        raise CollectionError(
+            _(
+                "The deadline (%(date)s) has passed. Ask your regional coordinator for an extension; "
+                "your form is kept as it is."
+            )
+            % {"date": formats.date_format(deadline, "j E Y")}
+        )
+    missing = submission_missing(submission)
+    if missing:
+        raise CollectionError(
+            ngettext(
+                "%(n)s item is missing. The list below names each one.",
+                "%(n)s items are missing. The list below names each one.",
+                len(missing),
+            )
+            % {"n": len(missing)}
+        )
+    now = timezone.now()
+    workflow.apply(
+        submission=submission, name="submit", by=by, access=access, snapshot=snapshot(submission), submitted_at=now
+    )
+    schedule_link_checks(EvidenceLink.objects.filter(answer__submission=submission).values_list("pk", flat=True), "submit")
+    url = _link(reverse("submission_detail", args=[submission.campaign.slug, submission.municipality.code]))
+    schedule_mail(
+        [
+            {
+                "to": coordinator_emails(submission),
+                "subject": _("%(municipality)s has submitted its forms") % {"municipality": submission.municipality},
+                "body": _("%(municipality)s has submitted its primary-data forms for «%(campaign)s».\n\n%(url)s")
+                % {"municipality": submission.municipality, "campaign": submission.campaign, "url": url},
+            }
+        ]
+    )
+    return submission
+
+
+@transaction.atomic
+def submission_return(*, submission, by, access, reason):
+    workflow.apply(submission=submission, name="return", by=by, access=access, reason=reason)
+    url = _link(reverse("submission_detail", args=[submission.campaign.slug, submission.municipality.code]))
+    schedule_mail(
+        [
+            {
+                "to": organizer_emails(submission),
+                "subject": _("Your forms were returned for corrections"),
+                "body": _("The forms of %(municipality)s for «%(campaign)s» were returned for corrections:\n\n%(reason)s\n\n%(url)s")
+                % {"municipality": submission.municipality, "campaign": submission.campaign, "reason": reason, "url": url},
+            }
+        ]
+    )
+    return submission
+
+
+@transaction.atomic
+def extension_grant(*, submission, until, reason, by, access, today=None):
+    today = today or timezone.localdate()
+    if not access.can_manage_region(submission.municipality.region_id):
+        raise CollectionError(_("Only the coordinator of this region can extend its deadlines."))
+    if not isinstance(until, date) or until < today:
+        raise CollectionError(_("The new deadline must be today or later."))
+    if not (reason or "").strip():
+        raise CollectionError(_("Please give the reason."))
+    DeadlineExtension.objects.create(submission=submission, until=until, reason=reason.strip(), granted_by=by)
+    Submission.objects.filter(pk=submission.pk).update(deadline_extended_to=until)
+    submission.deadline_extended_to = until
+    schedule_mail(
+        [
+            {
+                "to": organizer_emails(submission),
+                "subject": _("Your deadline was extended"),
+                "body": _("The deadline for the forms of %(municipality)s in «%(campaign)s» is now %(date)s.")
+                % {
+                    "municipality": submission.municipality,
+                    "campaign": submission.campaign,
+                    "date": formats.date_format(until, "j E Y"),
+                },
+            }
+        ]
+    )
+    return submission
+
+
+def laggards(campaign, region_ids=None):
+    """Submissions still being filled in (draft or returned) that are not complete."""
+    submissions = campaign.submissions.filter(status__in=[Submission.Status.DRAFT, Submission.Status.RETURNED])
+    if region_ids is not None:
+        submissions = submissions.filter(municipality__region_id__in=region_ids)
+    submissions = list(submissions.select_related("municipality", "campaign"))
+    done = progress([s.pk for s in submissions], campaign.methodology_id)
+    return [s for s in submissions if done[s.pk]["done"] < done[s.pk]["total"]], done
+
+
+@transaction.atomic
+def reminders_send(*, campaign, region_ids=None, today=None):
+    """E-mail the organizers (and deputies) of every laggard once a day at most; returns how many were sent."""
+    now = timezone.now()
+    today = today or timezone.localdate()
+    late, done = laggards(campaign, region_ids)
+    due = [s for s in late if not s.reminded_at or timezone.localtime(s.reminded_at).date() < today]
+    messages = []
+    for submission in due:
+        deadline = submission.deadline()
+        state = done[submission.pk]
+        url = _link(reverse("submission_detail", args=[campaign.slug, submission.municipality.code]))
+        messages.append(
+            {
+                "to": organizer_emails(submission),
+                "subject": _("Reminder: the forms of «%(campaign)s»") % {"campaign": campaign.title},
+                "body": _(
+                    "%(municipality)s: %(done)s of %(total)s criteria are complete. Deadline: %(date)s.\n\n"
+                    "Open the form: %(url)s"
+                )
+                % {
+                    "municipality": submission.municipality,
+                    "done": state["done"],
+                    "total": state["total"],
+                    "date": formats.date_format(deadline, "j E Y") if deadline else "—",
+                    "url": url,
+                },
+            }
+        )
+    Submission.objects.filter(pk__in=[s.pk for s in due]).update(reminded_at=now)
+    schedule_mail(messages)
+    return len(due)
