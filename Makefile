@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+PYTEST_ARGS ?= -n 2
 export DEMO ?= 1
 
 .PHONY: run test lint format check setup install install-dev messages messages-update migrate demo clean

@@ -232,7 +232,9 @@ def answer_save(*, submission, criterion, by, description, links_text, complete,
     )
     _touch(submission, now)
     schedule_link_checks(
-        EvidenceLink.objects.filter(answer=answer, url__in=[l.url for l in new_links]).values_list("pk", flat=True),
+        EvidenceLink.objects.filter(answer=answer, url__in=[link.url for link in new_links]).values_list(
+            "pk", flat=True
+        ),
         "saved",
     )
     answer.refresh_from_db()
@@ -426,7 +428,9 @@ def submission_submit(*, submission, by, access, today=None):
     workflow.apply(
         submission=submission, name="submit", by=by, access=access, snapshot=snapshot(submission), submitted_at=now
     )
-    schedule_link_checks(EvidenceLink.objects.filter(answer__submission=submission).values_list("pk", flat=True), "submit")
+    schedule_link_checks(
+        EvidenceLink.objects.filter(answer__submission=submission).values_list("pk", flat=True), "submit"
+    )
     url = _link(reverse("submission_detail", args=[submission.campaign.slug, submission.municipality.code]))
     schedule_mail(
         [
@@ -450,8 +454,15 @@ def submission_return(*, submission, by, access, reason):
             {
                 "to": organizer_emails(submission),
                 "subject": _("Your forms were returned for corrections"),
-                "body": _("The forms of %(municipality)s for «%(campaign)s» were returned for corrections:\n\n%(reason)s\n\n%(url)s")
-                % {"municipality": submission.municipality, "campaign": submission.campaign, "reason": reason, "url": url},
+                "body": _(
+                    "The forms of %(municipality)s for «%(campaign)s» were returned for corrections:\n\n%(reason)s\n\n%(url)s"
+                )
+                % {
+                    "municipality": submission.municipality,
+                    "campaign": submission.campaign,
+                    "reason": reason,
+                    "url": url,
+                },
             }
         ]
     )

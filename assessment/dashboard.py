@@ -8,7 +8,8 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from assessment.models import Campaign, CampaignStage, Participation, Stage
+from assessment.models import Campaign, CampaignStage, Stage
+from assessment.scope import campaigns_for
 from municipalities.models import (
     MUNICIPAL_ROLES,
     Appointment,
@@ -31,13 +32,21 @@ def visible_campaigns(access):
     campaigns = Campaign.objects.select_related("methodology").prefetch_related(
         Prefetch("stages", queryset=CampaignStage.objects.order_by("starts_on"))
     )
-    if not access.is_national and not access.is_expert:
-        campaigns = campaigns.filter(pk__in=Participation.objects.filter(municipality__in=access.municipalities()).values("campaign"))
+    campaigns = campaigns.filter(pk__in=campaigns_for(access).values("pk"))
     return list(campaigns.annotate(participant_count=Count("participations", distinct=True)))
 
 
 def _date(day):
     return formats.date_format(day, "j E Y")
+
+
+def _organizer_form_url(access, campaign):
+    municipality = (
+        Municipality.objects.filter(pk__in=access.organized_municipality_ids, participations__campaign=campaign)
+        .order_by("name")
+        .first()
+    )
+    return reverse("submission_detail", args=[campaign.slug, municipality.code]) if municipality else ""
 
 
 def _campaign_steps(access, campaigns, today):
@@ -59,6 +68,18 @@ def _campaign_steps(access, campaigns, today):
                     "calendar-event",
                 )
             )
+        if access.is_coordinator and collection and collection.starts_on <= today <= collection.ends_on:
+            for region_id in sorted(access.coordinated_region_ids):
+                region = Region.objects.get(pk=region_id)
+                steps.append(
+                    Step(
+                        _("Follow the data collection of «%(campaign)s»") % {"campaign": campaign.title},
+                        _("Progress, evidence and broken links of every municipality; remind the laggards."),
+                        reverse("region_progress", args=[campaign.slug, region.code]),
+                        "primary",
+                        "clipboard-data",
+                    )
+                )
         if access.is_organizer and collection and collection.starts_on <= today <= collection.ends_on:
             days = collection.days_left(today)
             steps.append(
@@ -66,7 +87,7 @@ def _campaign_steps(access, campaigns, today):
                     _("Fill in the primary-data forms of «%(campaign)s»") % {"campaign": campaign.title},
                     ngettext("Deadline %(date)s: %(days)s day left.", "Deadline %(date)s: %(days)s days left.", days)
                     % {"date": _date(collection.ends_on), "days": days},
-                    reverse("methodology"),
+                    _organizer_form_url(access, campaign),
                     "danger" if days <= 3 else "warning" if days <= 10 else "primary",
                     "pencil-square",
                 )

@@ -43,7 +43,7 @@ class CampaignForm(forms.ModelForm):
                 initial=period.starts_on if period else None,
             )
             self.fields[f"{stage}_end"] = forms.DateField(
-                label=_("to"), widget=DateInput(), initial=period.ends_on if period else None
+                label=_("till"), widget=DateInput(), initial=period.ends_on if period else None
             )
 
     def stage_fields(self):
@@ -65,7 +65,9 @@ class CampaignForm(forms.ModelForm):
         return cleaned
 
     def stages(self):
-        return {stage: (self.cleaned_data[f"{stage}_start"], self.cleaned_data[f"{stage}_end"]) for stage in STAGE_ORDER}
+        return {
+            stage: (self.cleaned_data[f"{stage}_start"], self.cleaned_data[f"{stage}_end"]) for stage in STAGE_ORDER
+        }
 
 
 class MaterialForm(forms.ModelForm):

@@ -5,6 +5,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from assessment.models import Component, Criterion, LevelBand, Mechanism, Methodology
 
@@ -130,3 +132,59 @@ def methodology_new_version(*, methodology, code=None, title=None):
         )
     Criterion.objects.bulk_create(criteria)
     return copy
+
+
+class CampaignError(Exception):
+    pass
+
+
+@transaction.atomic
+def campaign_save(*, campaign, stages, municipalities, by):
+    """Create or update a campaign with its stage dates and participants; every participant gets its
+    submission. A municipality that has already submitted cannot be taken out."""
+    from assessment.models import CampaignStage, Participation, Submission
+
+    creating = campaign.pk is None
+    if creating:
+        campaign.created_by = by
+    campaign.save()
+    for stage, (start, end) in stages.items():
+        CampaignStage.objects.update_or_create(
+            campaign=campaign, stage=stage, defaults={"starts_on": start, "ends_on": end}
+        )
+    wanted = {m.pk for m in municipalities}
+    current = set(campaign.participations.values_list("municipality_id", flat=True))
+    leaving = current - wanted
+    if leaving:
+        started = (
+            Submission.objects.filter(campaign=campaign, municipality_id__in=leaving)
+            .filter(~Q(status=Submission.Status.DRAFT) | Q(answers__isnull=False))
+            .distinct()
+        )
+        names = ", ".join(s.municipality.name for s in started.select_related("municipality"))
+        if names:
+            raise CampaignError(
+                _(
+                    "These municipalities have already started filling in their forms and cannot leave the campaign: %(names)s."
+                )
+                % {"names": names}
+            )
+        Submission.objects.filter(campaign=campaign, municipality_id__in=leaving).delete()
+        Participation.objects.filter(campaign=campaign, municipality_id__in=leaving).delete()
+    Participation.objects.bulk_create(Participation(campaign=campaign, municipality_id=pk) for pk in wanted - current)
+    submissions_ensure(campaign=campaign)
+    if hasattr(campaign, "stage_dates"):
+        del campaign.stage_dates
+    return campaign
+
+
+def submissions_ensure(*, campaign):
+    """Every participant has a submission (draft until its organizer sends it)."""
+    from assessment.models import Submission
+
+    have = set(campaign.submissions.values_list("municipality_id", flat=True))
+    Submission.objects.bulk_create(
+        Submission(campaign=campaign, municipality_id=pk)
+        for pk in campaign.participations.values_list("municipality_id", flat=True)
+        if pk not in have
+    )

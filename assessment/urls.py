@@ -1,9 +1,46 @@
 from django.urls import path
 
-from assessment import views
+from assessment import campaign_views, form_views, region_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("methodology/", views.methodology, name="methodology"),
     path("methodology/<slug:code>/", views.methodology, name="methodology_version"),
+    path("campaigns/", campaign_views.campaign_list, name="campaign_list"),
+    path("campaigns/new/", campaign_views.campaign_create, name="campaign_create"),
+    path("campaigns/<slug:slug>/", campaign_views.campaign_detail, name="campaign_detail"),
+    path("campaigns/<slug:slug>/edit/", campaign_views.campaign_edit, name="campaign_edit"),
+    path("campaigns/<slug:slug>/materials/", campaign_views.campaign_materials, name="campaign_materials"),
+    path("campaigns/<slug:slug>/materials/<int:pk>/remove/", campaign_views.material_remove, name="material_remove"),
+    path("campaigns/<slug:slug>/materials/<int:pk>/file/", campaign_views.material_file, name="material_file"),
+    path("campaigns/<slug:slug>/regions/<str:code>/", region_views.region_progress, name="region_progress"),
+    path("campaigns/<slug:slug>/regions/<str:code>/remind/", region_views.region_remind, name="region_remind"),
+    path("campaigns/<slug:slug>/regions/<str:code>/export.xlsx", region_views.region_export, name="region_export"),
+    path("campaigns/<slug:slug>/regions/<str:code>/import/", region_views.region_import, name="region_import"),
+    path("campaigns/<slug:slug>/m/<slug:code>/", form_views.submission_detail, name="submission_detail"),
+    path(
+        "campaigns/<slug:slug>/m/<slug:code>/mechanisms/<str:mechanism>/",
+        form_views.submission_mechanism,
+        name="submission_mechanism",
+    ),
+    path(
+        "campaigns/<slug:slug>/m/<slug:code>/criteria/<str:criterion>/save/",
+        form_views.answer_save,
+        name="answer_save",
+    ),
+    path(
+        "campaigns/<slug:slug>/m/<slug:code>/criteria/<str:criterion>/files/",
+        form_views.attachment_upload,
+        name="attachment_upload",
+    ),
+    path(
+        "campaigns/<slug:slug>/m/<slug:code>/analysis/<str:mechanism>/save/",
+        form_views.analysis_save,
+        name="analysis_save",
+    ),
+    path("campaigns/<slug:slug>/m/<slug:code>/submit/", form_views.submission_submit, name="submission_submit"),
+    path("campaigns/<slug:slug>/m/<slug:code>/return/", form_views.submission_return, name="submission_return"),
+    path("campaigns/<slug:slug>/m/<slug:code>/extend/", form_views.submission_extend, name="submission_extend"),
+    path("attachments/<int:pk>/", form_views.attachment_download, name="attachment_download"),
+    path("attachments/<int:pk>/remove/", form_views.attachment_remove, name="attachment_remove"),
 ]

@@ -272,4 +272,117 @@ class Loader:
         self.people(data, regions)
         methodology = self.methodology()
         self.campaigns(methodology, timezone.localdate())
+        with transaction.atomic():
+            demo_collection(None)
         return self.created
+
+
+# The 2026 campaign at mid-collection: how far each municipality has got (share of criteria complete).
+FILL_2026 = {
+    "kumeny": 1.0,  # already submitted
+    "kirov": 0.7,
+    "elista": 0.45,
+    "slobodskoy": 0.35,
+    "yaransk": 0.25,
+    "iki-burul": 0.15,
+    "sovetsk": 0.1,
+    "podosinovets": 0.05,
+}
+
+DESCRIPTIONS = {
+    1: "Цели по направлению «{m}» закреплены в приказе управления образования от 26.08.2026 № {n} "
+    "«Об утверждении муниципальной модели управления качеством образования» (раздел {code}); цели "
+    "согласованы с региональной программой и доведены до руководителей школ.",
+    2: "Утверждён перечень показателей по направлению «{m}»: {k} показателей с формулами расчёта, источниками "
+    "данных и целевыми значениями на 2026/2027 учебный год.",
+    3: "Сбор данных ведётся через региональную информационную систему и формы отчётности школ; порядок и "
+    "сроки сбора закреплены в положении о муниципальной системе оценки качества образования.",
+    4: "Мониторинг показателей проводится два раза в год (январь, июнь); результаты за 2024/2025 и "
+    "2025/2026 учебные годы опубликованы на сайте управления образования.",
+    5: "Подготовлена аналитическая справка по результатам мониторинга с анализом динамики по школам и "
+    "выявлением причин отклонений; справка рассмотрена на совещании руководителей.",
+    6: "По итогам анализа школам направлены адресные рекомендации (письмо управления образования от "
+    "15.09.2026 № {n}-01); рекомендации адресованы руководителям и методическим объединениям.",
+    7: "Утверждён план мероприятий (дорожная карта) на 2026/2027 учебный год с ответственными и сроками; "
+    "мероприятия включены в план работы муниципальной методической службы.",
+    8: "Приняты управленческие решения по итогам анализа: приказ от 30.09.2026 № {n} о мерах по "
+    "направлению «{m}», решения коллегии управления образования от 02.10.2026.",
+    9: "Эффективность принятых мер оценивается сравнением показателей до и после реализации плана; "
+    "отчёт за 2025/2026 учебный год размещён на сайте.",
+}
+
+
+def demo_answers(campaign, municipality, share, criteria):
+    """Answers for the first `share` of the criteria, in the methodology's order, with links to the
+    authority's website."""
+    from assessment.models import Answer, EvidenceLink, MechanismAnalysis, Submission
+
+    submission = Submission.objects.get(campaign=campaign, municipality=municipality)
+    if submission.answers.exists():
+        return submission
+    count = round(len(criteria) * share)
+    website = (municipality.website or "https://example.ru").rstrip("/")
+    now = timezone.now()
+    answers = [
+        Answer(
+            submission=submission,
+            criterion=c,
+            description=DESCRIPTIONS[c.component.order].format(
+                m=c.mechanism.short_title, code=c.code, n=200 + i, k=8 + i % 7
+            ),
+            is_complete=True,
+            updated_at=now,
+            version=1,
+        )
+        for i, c in enumerate(criteria[:count])
+    ]
+    Answer.objects.bulk_create(answers)
+    EvidenceLink.objects.bulk_create(
+        EvidenceLink(answer=a, url=f"{website}/documents/muko-2026/{a.criterion.code}.pdf", position=0) for a in answers
+    )
+    mechanisms = {c.mechanism for c in criteria[:count]}
+    done_mechanisms = [m for m in mechanisms if sum(1 for c in criteria[:count] if c.mechanism_id == m.pk) == 9]
+    MechanismAnalysis.objects.bulk_create(
+        MechanismAnalysis(
+            submission=submission,
+            mechanism=m,
+            conclusions=f"Механизм «{m.short_title}» выстроен по полному управленческому циклу; показатели "
+            "отслеживаются ежегодно, выводы используются при планировании.",
+            problems="Не во всех школах результаты мониторинга используются для корректировки планов; "
+            "часть данных собирается вручную.",
+            measures="Перевести сбор данных в региональную информационную систему; провести семинар для "
+            "заместителей директоров по использованию результатов анализа.",
+            updated_at=now,
+            version=1,
+        )
+        for m in done_mechanisms
+    )
+    Submission.objects.filter(pk=submission.pk).update(last_activity_at=now)
+    return submission
+
+
+def demo_collection(loader_user):
+    from assessment.models import Campaign, Criterion, StatusChange, Submission
+    from assessment.services import submissions_ensure
+
+    campaign = Campaign.objects.filter(slug="2026").first()
+    if campaign is None:
+        return
+    submissions_ensure(campaign=campaign)
+    criteria = list(
+        Criterion.objects.filter(mechanism__methodology=campaign.methodology_id)
+        .select_related("mechanism", "component")
+        .order_by("mechanism__order", "component__order")
+    )
+    municipalities = {m.code: m for m in Municipality.objects.filter(code__in=FILL_2026)}
+    for code, share in FILL_2026.items():
+        submission = demo_answers(campaign, municipalities[code], share, criteria)
+        if share == 1.0 and submission.status == Submission.Status.DRAFT:
+            from assessment.collection import snapshot
+
+            organizer = get_user_model().objects.get(username=f"organizer-{code}")
+            now = timezone.now()
+            Submission.objects.filter(pk=submission.pk).update(status=Submission.Status.SUBMITTED, submitted_at=now)
+            StatusChange.objects.create(
+                submission=submission, old="draft", new="submitted", by=organizer, at=now, snapshot=snapshot(submission)
+            )

@@ -1,13 +1,25 @@
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Prefetch, Q
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_safe
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from municipalities.access import access_for
-from municipalities.forms import LoginForm
-from municipalities.models import MUNICIPAL_ROLES, Appointment, Role
+from municipalities.forms import InviteForm, LoginForm, SetPasswordForm
+from municipalities.models import MUNICIPAL_ROLES, Appointment, Invitation, Role
+from municipalities.people import (
+    PeopleError,
+    appointment_invite,
+    invitation_accept,
+    invitation_for,
+    invitation_resend,
+    roles_for,
+)
 
 
 class LoginView(auth_views.LoginView):
@@ -98,3 +110,89 @@ def municipality_detail(request, code):
             "region_visible": access.regions().filter(pk=municipality.region_id).exists(),
         },
     )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def people(request):
+    access = access_for(request.user)
+    access.require(bool(roles_for(access)))
+    form = InviteForm(request.POST or None, access=access)
+    if request.method == "POST" and form.is_valid():
+        try:
+            appointment = appointment_invite(access=access, by=request.user, **form.cleaned_data)
+        except PeopleError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                _("%(name)s is appointed; an invitation is sent to %(email)s.")
+                % {"name": appointment.user.get_full_name(), "email": appointment.user.email},
+            )
+            return redirect("people")
+    appointments = (
+        Appointment.objects.active()
+        .filter(
+            Q(region__in=access.regions())
+            | Q(municipality__in=access.municipalities())
+            | Q(region__isnull=True, municipality__isnull=True)
+            if access.is_operator
+            else Q(region__in=access.regions())
+        )
+        .select_related("user", "region", "municipality")
+        .prefetch_related(Prefetch("invitations", queryset=Invitation.objects.order_by("-created_at")))
+        .order_by("role", "region__code", "municipality__name")
+    )
+    now = timezone.now()
+    rows = []
+    for appointment in appointments:
+        latest = next(iter(appointment.invitations.all()), None)
+        if appointment.user.has_usable_password() or (latest and latest.accepted_at):
+            state = "active"
+        elif latest and latest.expires_at < now:
+            state = "expired"
+        elif latest:
+            state = "pending"
+        else:
+            state = "none"
+        rows.append({"appointment": appointment, "invitation": latest, "state": state})
+    return render(request, "people/list.html", {"form": form, "rows": rows})
+
+
+@login_required
+@require_POST
+def people_resend(request, pk):
+    access = access_for(request.user)
+    access.require(bool(roles_for(access)))
+    scope = (
+        Q(region__in=access.regions()) | Q(municipality__in=access.municipalities())
+        if access.is_operator
+        else Q(region__in=access.regions())
+    )
+    appointment = get_object_or_404(Appointment.objects.active().filter(scope).select_related("user"), pk=pk)
+    access.require(appointment.role in roles_for(access))
+    try:
+        invitation_resend(appointment=appointment, by=request.user)
+    except PeopleError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("A new invitation is sent to %(email)s.") % {"email": appointment.user.email})
+    return redirect("people")
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def invitation_accept_view(request, token):
+    invitation = invitation_for(token)
+    if invitation is None:
+        return render(request, "people/invitation_invalid.html", status=404)
+    user = invitation.appointment.user
+    form = SetPasswordForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation_accept(invitation=invitation, password=form.cleaned_data["password1"])
+        except PeopleError:
+            return render(request, "people/invitation_invalid.html", status=404)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, _("Welcome! Your password is set."))
+        return redirect("home")
+    return render(request, "people/invitation_accept.html", {"form": form, "invitation": invitation})

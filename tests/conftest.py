@@ -72,3 +72,42 @@ def as_role(client):
         return client
 
     return login
+
+
+@pytest.fixture
+def campaign(world, methodology):
+    """A campaign in data collection with the world's three municipalities, each with a submission, a
+    material with a file, and one attachment on the own and the other submission."""
+    from datetime import timedelta
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from assessment.models import Answer, Attachment, Campaign, Material, Stage
+    from assessment.services import campaign_save
+
+    today = timezone.localdate()
+    stages = {stage: (today - timedelta(days=30), today + timedelta(days=30)) for stage in Stage}
+    campaign = campaign_save(
+        campaign=Campaign(slug="test-2026", title="Тестовая кампания", year=2026, methodology=methodology),
+        stages=stages,
+        municipalities=[world.municipality, world.sibling, world.other_municipality],
+        by=world.users["operator"],
+    )
+    material = Material(campaign=campaign, title="Инструкция", kind=Material.Kind.DOCUMENT)
+    material.file.save("instruction.pdf", ContentFile(b"%PDF-1.4 test"), save=True)
+    criterion = methodology.mechanisms.get(code="1.1").criteria.get(component__order=1)
+    for municipality in (world.municipality, world.other_municipality):
+        submission = campaign.submissions.get(municipality=municipality)
+        answer = Answer.objects.create(submission=submission, criterion=criterion)
+        attachment = Attachment(
+            answer=answer,
+            original_name="приказ.pdf",
+            size=13,
+            content_type="application/pdf",
+            sha256="0" * 64,
+            uploaded_by=world.users["operator"],
+        )
+        attachment.file.save("order.pdf", ContentFile(b"%PDF-1.4 test"), save=True)
+    campaign.material = material
+    return campaign

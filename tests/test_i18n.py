@@ -39,8 +39,9 @@ def entries(po):
 
 
 @pytest.mark.parametrize("language", ["ru", "en"])
-def test_every_string_is_translated(language):
-    po = settings.BASE_DIR / "locale" / language / "LC_MESSAGES" / "django.po"
+@pytest.mark.parametrize("domain", ["django", "djangojs"])
+def test_every_string_is_translated(language, domain):
+    po = settings.BASE_DIR / "locale" / language / "LC_MESSAGES" / f"{domain}.po"
 
     missing = [msgid for msgid, msgstrs, fuzzy in entries(po) if fuzzy or not all(msgstrs)]
 

@@ -60,6 +60,88 @@ ROWS = {
         other_ok={"operator", "ministry"},
     ),
     "profile": Row(plain("profile")),
+    # Campaigns and data collection.
+    "campaign_list": Row(plain("campaign_list")),
+    "campaign_create": Row(plain("campaign_create"), ok={"operator"}, denied=LOGGED_IN - {"operator"}, post=200),
+    "campaign_detail": Row(
+        lambda w: reverse("campaign_detail", args=["test-2026"]),
+        lambda w: reverse("campaign_detail", args=["no-such-campaign"]),
+        ok=LOGGED_IN - {"nobody"},
+    ),
+    "campaign_edit": Row(
+        lambda w: reverse("campaign_edit", args=["test-2026"]),
+        ok={"operator"},
+        denied=LOGGED_IN - {"operator", "nobody"},
+        post=200,
+    ),
+    "campaign_materials": Row(
+        lambda w: reverse("campaign_materials", args=["test-2026"]), ok=LOGGED_IN - {"nobody"}, post=200
+    ),
+    "material_remove": Row(lambda w: reverse("material_remove", args=["test-2026", 1]), everyone=405, post=302),
+    "material_file": Row(
+        lambda w: reverse("material_file", args=["test-2026", w.campaign.material.pk]), ok=LOGGED_IN - {"nobody"}
+    ),
+    "region_progress": Row(
+        lambda w: reverse("region_progress", args=["test-2026", w.region.code]),
+        lambda w: reverse("region_progress", args=["test-2026", w.other_region.code]),
+        ok={"operator", "ministry", "coordinator"},
+        other_ok={"operator", "ministry"},
+        denied={"organizer", "deputy", "expert"},
+    ),
+    "region_export": Row(
+        lambda w: reverse("region_export", args=["test-2026", w.region.code]),
+        lambda w: reverse("region_export", args=["test-2026", w.other_region.code]),
+        ok={"operator", "ministry", "coordinator"},
+        other_ok={"operator", "ministry"},
+        denied={"organizer", "deputy", "expert"},
+    ),
+    "region_import": Row(
+        lambda w: reverse("region_import", args=["test-2026", w.region.code]),
+        lambda w: reverse("region_import", args=["test-2026", w.other_region.code]),
+        ok={"operator", "coordinator"},
+        other_ok={"operator"},
+        denied={"organizer", "deputy", "expert", "ministry"},
+        post=200,
+    ),
+    "region_remind": Row(lambda w: reverse("region_remind", args=["test-2026", "43"]), everyone=405, post=302),
+    "submission_detail": Row(
+        lambda w: reverse("submission_detail", args=["test-2026", w.municipality.code]),
+        lambda w: reverse("submission_detail", args=["test-2026", w.other_municipality.code]),
+        ok={"operator", "ministry", "coordinator", "organizer", "deputy"},
+        other_ok={"operator", "ministry"},
+    ),
+    "submission_mechanism": Row(
+        lambda w: reverse("submission_mechanism", args=["test-2026", w.municipality.code, "1.1"]),
+        lambda w: reverse("submission_mechanism", args=["test-2026", w.other_municipality.code, "1.1"]),
+        ok={"operator", "ministry", "coordinator", "organizer", "deputy"},
+        other_ok={"operator", "ministry"},
+        post=200,
+    ),
+    "attachment_download": Row(
+        lambda w: reverse("attachment_download", args=[w.own_attachment.pk]),
+        lambda w: reverse("attachment_download", args=[w.other_attachment.pk]),
+        ok={"operator", "ministry", "coordinator", "organizer", "deputy"},
+        other_ok={"operator", "ministry"},
+    ),
+    **{
+        name: Row(lambda w, name=name, args=args: reverse(name, args=args), everyone=405, post=302)
+        for name, args in [
+            ("answer_save", ["test-2026", "kirov", "1.1.1"]),
+            ("attachment_upload", ["test-2026", "kirov", "1.1.1"]),
+            ("analysis_save", ["test-2026", "kirov", "1.1"]),
+            ("submission_submit", ["test-2026", "kirov"]),
+            ("submission_return", ["test-2026", "kirov"]),
+            ("submission_extend", ["test-2026", "kirov"]),
+            ("attachment_remove", [1]),
+            ("people_resend", [1]),
+        ]
+    },
+    "people": Row(
+        plain("people"), ok={"operator", "coordinator"}, denied=LOGGED_IN - {"operator", "coordinator"}, post=200
+    ),
+    "invitation_accept": Row(
+        lambda w: reverse("invitation_accept", args=["no-such-token"]), anonymous=404, everyone=404, post=404
+    ),
     "password_change": Row(plain("password_change"), post=200),
     "password_change_done": Row(plain("password_change_done")),
     # Pages for people who are not logged in.
@@ -121,11 +203,18 @@ CASES = [
 
 
 @pytest.mark.parametrize(("name", "role", "which"), CASES)
-def test_url_access(name, role, which, world, methodology, as_role):
+def test_url_access(name, role, which, world, campaign, as_role):
     row = ADMIN_ROW if name == "admin:index" else ROWS[name]
     if row is ADMIN_ROW and role == "operator":
         world.users["operator"].is_staff = True
         world.users["operator"].save()
+    world.campaign = campaign
+    world.own_attachment, world.other_attachment = (
+        s.answers.get().attachments.get()
+        for s in campaign.submissions.exclude(municipality=world.sibling)
+        .order_by("municipality__region__code")
+        .reverse()
+    )
     client = as_role(world, role)
     url = (row.own if which == "own" else row.other)(world)
 
@@ -135,7 +224,11 @@ def test_url_access(name, role, which, world, methodology, as_role):
 
 
 @pytest.mark.parametrize("name", [n for n, row in ROWS.items() if row.post == 405 and row.everyone is None])
-def test_read_only_pages_refuse_post(name, world, methodology, as_role):
+def test_read_only_pages_refuse_post(name, world, campaign, as_role):
+    world.campaign = campaign
+    world.own_attachment = world.other_attachment = (
+        campaign.submissions.filter(answers__isnull=False).first().answers.get().attachments.get()
+    )
     client = as_role(world, "operator")
 
     response = client.post(ROWS[name].own(world))

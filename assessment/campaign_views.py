@@ -1,0 +1,167 @@
+"""Campaigns and their materials."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Prefetch
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from assessment.forms import CampaignForm, MaterialForm
+from assessment.models import Campaign, CampaignStage, Material, Stage
+from assessment.scope import campaigns_for, can_edit_material, materials_for, submissions_for
+from assessment.services import CampaignError, campaign_save
+from municipalities.access import access_for
+from municipalities.models import Region
+
+
+def campaign_for(request, slug):
+    access = access_for(request.user)
+    campaigns = (
+        campaigns_for(access)
+        .select_related("methodology")
+        .prefetch_related(Prefetch("stages", queryset=CampaignStage.objects.order_by("starts_on")))
+    )
+    return access, get_object_or_404(campaigns, slug=slug)
+
+
+@login_required
+@require_safe
+def campaign_list(request):
+    access = access_for(request.user)
+    campaigns = (
+        campaigns_for(access)
+        .select_related("methodology")
+        .prefetch_related(Prefetch("stages", queryset=CampaignStage.objects.order_by("starts_on")))
+        .annotate(participant_count=Count("participations"))
+    )
+    today = timezone.localdate()
+    campaigns = list(campaigns)
+    for campaign in campaigns:
+        campaign.running = [p for p in campaign.stages.all() if p.starts_on <= today <= p.ends_on]
+    return render(request, "campaigns/list.html", {"campaigns": campaigns, "can_create": access.is_operator})
+
+
+def _campaign_form(request, campaign):
+    access = access_for(request.user)
+    access.require(access.is_operator)
+    form = CampaignForm(request.POST or None, instance=campaign)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = campaign_save(
+                campaign=form.save(commit=False),
+                stages=form.stages(),
+                municipalities=form.cleaned_data["municipalities"],
+                by=request.user,
+            )
+        except CampaignError as exc:
+            form.add_error("municipalities", str(exc))
+        else:
+            messages.success(request, _("The campaign «%(title)s» is saved.") % {"title": saved.title})
+            return redirect("campaign_detail", saved.slug)
+    summer = False
+    if form.is_bound and form.is_valid() is not None:
+        start = form.cleaned_data.get(f"{Stage.DATA_COLLECTION}_start")
+        end = form.cleaned_data.get(f"{Stage.DATA_COLLECTION}_end")
+        # The 2020 pilot collected data in July and August, with the specialists on leave.
+        summer = bool(start and end) and (start.month in (7, 8) or end.month in (7, 8))
+    regions = Region.objects.order_by("code")
+    return render(
+        request, "campaigns/form.html", {"form": form, "campaign": campaign, "regions": regions, "summer": summer}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def campaign_create(request):
+    return _campaign_form(request, Campaign())
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def campaign_edit(request, slug):
+    _access, campaign = campaign_for(request, slug)
+    return _campaign_form(request, campaign)
+
+
+@login_required
+@require_safe
+def campaign_detail(request, slug):
+    access, campaign = campaign_for(request, slug)
+    today = timezone.localdate()
+    submissions = (
+        submissions_for(access)
+        .filter(campaign=campaign)
+        .select_related("municipality__region")
+        .order_by("municipality__region__code", "municipality__name")
+    )
+    regions = {}
+    for submission in submissions:
+        regions.setdefault(submission.municipality.region, []).append(submission)
+    return render(
+        request,
+        "campaigns/detail.html",
+        {
+            "campaign": campaign,
+            "regions": regions,
+            "timeline": [
+                {"period": p, "current": p.starts_on <= today <= p.ends_on, "past": p.ends_on < today}
+                for p in campaign.stages.all()
+            ],
+            "can_edit": access.is_operator,
+            "material_count": materials_for(access, campaign).count(),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def campaign_materials(request, slug):
+    access, campaign = campaign_for(request, slug)
+    can_add = access.is_operator or access.is_coordinator
+    form = MaterialForm(request.POST or None, request.FILES or None) if can_add else None
+    if request.method == "POST":
+        access.require(can_add)
+        if form.is_valid():
+            material = form.save(commit=False)
+            material.campaign = campaign
+            material.created_by = request.user
+            if not access.is_operator:
+                # A coordinator's material is for their own region.
+                material.region_id = sorted(access.coordinated_region_ids)[0]
+            material.save()
+            messages.success(request, _("The material is added."))
+            return redirect("campaign_materials", campaign.slug)
+    materials = list(materials_for(access, campaign).select_related("region"))
+    for material in materials:
+        material.editable = can_edit_material(access, material)
+    groups = {kind: [m for m in materials if m.kind == kind] for kind in Material.Kind}
+    return render(
+        request,
+        "campaigns/materials.html",
+        {"campaign": campaign, "groups": groups, "form": form, "kinds": Material.Kind},
+    )
+
+
+@login_required
+@require_POST
+def material_remove(request, slug, pk):
+    access, campaign = campaign_for(request, slug)
+    material = get_object_or_404(materials_for(access, campaign), pk=pk)
+    access.require(can_edit_material(access, material))
+    Material.objects.filter(pk=material.pk).update(is_removed=True)
+    messages.success(request, _("The material «%(title)s» is removed.") % {"title": material.title})
+    return redirect("campaign_materials", campaign.slug)
+
+
+@login_required
+@require_safe
+def material_file(request, slug, pk):
+    access, campaign = campaign_for(request, slug)
+    material = get_object_or_404(materials_for(access, campaign), pk=pk)
+    if not material.file:
+        raise Http404
+    name = material.file.name.rsplit("/", 1)[-1]
+    return FileResponse(material.file.open("rb"), as_attachment=True, filename=name)

@@ -1,0 +1,20 @@
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from assessment.collection import reminders_send
+from assessment.models import Campaign, Stage
+
+
+class Command(BaseCommand):
+    help = "E-mail the organizers of municipalities that have not finished their forms (for a daily cron)."
+
+    def handle(self, *args, **options):
+        today = timezone.localdate()
+        total = 0
+        for campaign in Campaign.objects.prefetch_related("stages"):
+            period = campaign.stage_dates.get(Stage.DATA_COLLECTION)
+            if period and period.starts_on <= today <= period.ends_on:
+                sent = reminders_send(campaign=campaign, today=today)
+                total += sent
+                self.stdout.write(f"{campaign.slug}: напоминаний {sent}")
+        self.stdout.write(f"Всего напоминаний: {total}")

@@ -1,0 +1,36 @@
+"""What of the assessment a user may see, built on municipalities.access: one place for campaigns and
+submissions, so that "not yours" is a 404 everywhere."""
+
+from django.db.models import Q
+
+from assessment.models import Campaign, Participation, Submission
+
+
+def campaigns_for(access):
+    if access.is_national or access.is_expert:
+        return Campaign.objects.all()
+    return Campaign.objects.filter(
+        pk__in=Participation.objects.filter(municipality__in=access.municipalities()).values("campaign")
+    )
+
+
+def submissions_for(access):
+    if access.is_national:
+        return Submission.objects.all()
+    return Submission.objects.filter(municipality__in=access.municipalities())
+
+
+def materials_for(access, campaign):
+    materials = campaign.materials.filter(is_removed=False)
+    if access.is_national:
+        return materials
+    regions = access.municipalities().values("region_id")
+    return materials.filter(
+        Q(region__isnull=True) | Q(region_id__in=regions) | Q(region_id__in=access.coordinated_region_ids)
+    )
+
+
+def can_edit_material(access, material):
+    return access.is_operator or (
+        material.region_id is not None and material.region_id in access.coordinated_region_ids
+    )
