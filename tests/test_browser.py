@@ -98,3 +98,88 @@ def test_organizer_reads_the_guidance_of_a_criterion(page, live_server, demo):
     assert "555" in page.content()
     shot(page, "methodology")
     assert not page.console_errors, page.console_errors
+
+
+def fill_all_but(campaign, submission, user, skip):
+    from assessment import collection
+    from assessment.models import Criterion
+
+    for c in Criterion.objects.filter(mechanism__methodology=campaign.methodology).select_related("mechanism"):
+        if c.code in skip:
+            continue
+        collection.answer_save(
+            submission=submission, criterion=c, by=user, description=f"Приказ по {c.code}",
+            links_text=f"https://uo.example.ru/{c.code}.pdf", complete=True,
+        )
+    for m in campaign.methodology.mechanisms.exclude(code="1.1"):
+        collection.analysis_save(submission=submission, mechanism=m, by=user, conclusions="В", problems="П", measures="М")
+
+
+def test_organizer_fills_reloads_is_refused_then_submits(transactional_db, page, live_server, world, campaign):
+    submission = campaign.submissions.get(municipality=world.municipality)
+    fill_all_but(campaign, submission, world.users["organizer"], skip={"1.1.1", "1.1.2"})
+    login(page, live_server, "t-organizer", "correct-horse-9")
+    form_url = f"{live_server.url}/campaigns/test-2026/m/kirov/mechanisms/1.1/"
+
+    page.goto(form_url)
+    block = page.locator("#c-1\\.1\\.1")
+    block.locator("textarea[data-field=description]").fill("Цели закреплены в приказе № 214 от 26.08.2026")
+    block.locator("[data-save-state]").filter(has_text="сохранено").wait_for()
+    page.reload()
+    assert "приказе № 214" in page.locator("#c-1\\.1\\.1 textarea[data-field=description]").input_value()
+    shot(page, "form-mechanism-1.1")
+
+    page.goto(f"{live_server.url}/campaigns/test-2026/m/kirov/")
+    page.get_by_role("button", name="Отправить").click()
+    missing = page.locator("#missing")
+    missing.wait_for()
+    text = missing.inner_text()
+    assert "1.1.1" in text and "1.1.2" in text and "1.1" in text
+    assert "1.2.1" not in text
+    shot(page, "submit-refused")
+
+    page.goto(form_url)
+    first = page.locator("#c-1\\.1\\.1")
+    first.locator("textarea[data-field=links]").fill("https://uo.example.ru/order-214.pdf")
+    first.locator("[data-save-state]").filter(has_text="сохранено").wait_for()
+    first.locator("input[data-field=complete]").check()
+    second = page.locator("#c-1\\.1\\.2")
+    second.locator("textarea[data-field=description]").fill("Перечень из 12 показателей с формулами")
+    second.locator("textarea[data-field=links]").fill("https://uo.example.ru/indicators.pdf")
+    second.locator("[data-save-state]").filter(has_text="сохранено").wait_for()
+    second.locator("input[data-field=complete]").check()
+    analysis = page.locator("#analysis")
+    analysis.locator("[data-field=conclusions]").fill("Механизм выстроен")
+    analysis.locator("[data-field=problems]").fill("Данные собираются вручную")
+    analysis.locator("[data-field=measures]").fill("Перейти на региональную систему")
+    analysis.locator("[data-save-state]").filter(has_text="сохранено").wait_for()
+    page.locator("#c-1\\.1\\.2 [data-block-state]").filter(has_text="заполнен").wait_for()
+    page.wait_for_timeout(300)
+
+    page.goto(f"{live_server.url}/campaigns/test-2026/m/kirov/")
+    page.get_by_role("button", name="Отправить").click()
+    page.locator(".alert-success").wait_for()
+    assert "отправлена" in page.locator(".status-badge").first.inner_text()
+    shot(page, "submitted")
+    assert not page.console_errors, page.console_errors
+
+
+def test_a_draft_typed_offline_survives_and_is_sent_when_back(transactional_db, browser, live_server, world, campaign):
+    context = browser.new_context(locale="ru-RU", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    login(page, live_server, "t-organizer", "correct-horse-9")
+    url = f"{live_server.url}/campaigns/test-2026/m/kirov/mechanisms/1.2/"
+    page.goto(url)
+
+    context.set_offline(True)
+    page.locator("#c-1\\.2\\.1 textarea[data-field=description]").fill("Набрано без связи")
+    page.locator("#c-1\\.2\\.1 [data-save-state]").filter(has_text="Нет связи").wait_for()
+    shot(page, "form-offline")
+    context.set_offline(False)
+    page.reload()
+    page.locator("#c-1\\.2\\.1 [data-save-state]").filter(has_text="сохранено").wait_for()
+
+    from assessment.models import Answer
+
+    assert Answer.objects.get(submission__municipality=world.municipality, criterion__code="1.2.1").description == "Набрано без связи"
+    context.close()
