@@ -7,7 +7,7 @@ PORT ?= 8000
 PYTEST_ARGS ?= -n 2
 export DEMO ?= 1
 
-.PHONY: run test lint format check setup install install-dev messages messages-update migrate demo clean
+.PHONY: run test lint format check setup install install-dev messages messages-update migrate demo bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,3 +66,6 @@ clean:
 
 messages-update: install
 	DEBUG=1 $(PY) manage.py update_locales
+
+bench: install-dev
+	PYTHON=$(PY) bash bench/run.sh

@@ -5,6 +5,7 @@ row and column, and only a clean file is written, in one transaction with bulk w
 by their header, so a workbook saved by LibreOffice, or with columns moved, imports alike."""
 
 import io
+import itertools
 import zipfile
 from dataclasses import dataclass, field
 
@@ -13,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.styles import Alignment, Font, NamedStyle, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -82,22 +83,26 @@ def export_workbook(*, campaign, municipalities):
 
     workbook = Workbook()
     workbook.remove(workbook.active)
-    header_font = Font(bold=True, color="FFFFFF")
-    header_fill = PatternFill("solid", fgColor="1D4F91")
-    locked_fill = PatternFill("solid", fgColor="F1F3F7")
-    wrap = Alignment(wrap_text=True, vertical="top")
+    # Named styles: one style record shared by every cell of its kind (per-cell styling is slow in openpyxl).
+    header = NamedStyle(
+        "muko_header", font=Font(bold=True, color="FFFFFF"), fill=PatternFill("solid", fgColor="1D4F91")
+    )
+    header.alignment = Alignment(wrap_text=True, vertical="center")
+    locked = NamedStyle("muko_locked", fill=PatternFill("solid", fgColor="F1F3F7"))
+    locked.alignment, locked.protection = Alignment(wrap_text=True, vertical="top"), Protection(locked=True)
+    editable = NamedStyle(
+        "muko_editable", alignment=Alignment(wrap_text=True, vertical="top"), protection=Protection(locked=False)
+    )
+    for style in (header, locked, editable):
+        workbook.add_named_style(style)
+    kinds = ["muko_editable" if e else "muko_locked" for _k, _h, _w, e in COLUMNS]
     used = set()
     for municipality in municipalities:
         submission = submissions.get(municipality.pk)
         sheet = workbook.create_sheet(_safe_sheet_title(municipality.name, used))
-        sheet.append([header for _k, header, _w, _e in COLUMNS])
+        sheet.append([h for _k, h, _w, _e in COLUMNS])
         for col, (_key, _header, width, _editable) in enumerate(COLUMNS, start=1):
-            cell = sheet.cell(row=1, column=col)
-            cell.font, cell.fill, cell.alignment = (
-                header_font,
-                header_fill,
-                Alignment(wrap_text=True, vertical="center"),
-            )
+            sheet.cell(row=1, column=col).style = "muko_header"
             sheet.column_dimensions[get_column_letter(col)].width = width
         for criterion in criteria:
             key = (submission.pk if submission else None, criterion.pk)
@@ -116,12 +121,8 @@ def export_workbook(*, campaign, municipalities):
             )
         last = len(criteria) + 1
         for row in sheet.iter_rows(min_row=2, max_row=last):
-            for col, cell in enumerate(row, start=1):
-                editable = COLUMNS[col - 1][3]
-                cell.alignment = wrap
-                cell.protection = Protection(locked=not editable)
-                if not editable:
-                    cell.fill = locked_fill
+            for cell, kind in zip(row, kinds, strict=True):
+                cell.style = kind
         points_col = get_column_letter(_index("points") + 1)
         max_col = get_column_letter(_index("max") + 1)
         # The maximum is relative to the first row, so each row is checked against its own «Макс. балл».
@@ -136,8 +137,7 @@ def export_workbook(*, campaign, municipalities):
             error="Целое число от 0 до максимального балла критерия",
         )
         sheet.add_data_validation(validation)
-        for row in range(2, last + 1):
-            validation.add(f"{points_col}{row}")
+        validation.add(f"{points_col}2:{points_col}{last}")
         sheet.freeze_panes = "A2"
         sheet.column_dimensions[get_column_letter(_index("municipality") + 1)].hidden = True
         sheet.protection.sheet = True
@@ -238,7 +238,16 @@ def read_workbook(data, *, campaign, allowed_municipalities):
         return [], [problem]
     try:
         values = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        formulas = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        # A second pass to tell a formula without a cached value from an empty cell, only when the file
+        # has formulas at all (an exported workbook has none).
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        sheets_xml = (
+            archive.read(name)
+            for name in archive.namelist()
+            if name.startswith("xl/worksheets/") and name.endswith(".xml")
+        )
+        has_formulas = any(b"<f>" in xml or b"<f " in xml for xml in sheets_xml)
+        formulas = load_workbook(io.BytesIO(data), read_only=True, data_only=False) if has_formulas else None
     except Exception:  # openpyxl raises many kinds on broken XML
         return [], [_("The workbook is damaged and cannot be read.")]
     errors, sheets = [], []
@@ -254,9 +263,9 @@ def read_workbook(data, *, campaign, allowed_municipalities):
             % {"n": len(values.sheetnames), "max": MAX_SHEETS}
         ]
     for title in values.sheetnames:
-        sheet, formula_sheet = values[title], formulas[title]
+        sheet = values[title]
         rows = sheet.iter_rows(values_only=True)
-        formula_rows = formula_sheet.iter_rows(values_only=True)
+        formula_rows = formulas[title].iter_rows(values_only=True) if formulas else itertools.repeat(())
         header = next(rows, None)
         next(formula_rows, None)
         if not header or not any(header):
@@ -455,9 +464,8 @@ def import_workbook(data, *, campaign, user, access):
             plans.append((submission, sheet, changed))
         if errors:
             raise ImportRejected(errors)
-        for submission, sheet, changed in plans:
-            _write(submission, changed, criteria, current.get(submission.pk, {}), user)
-            result.changed.append(sheet.municipality.name)
+        _write(plans, criteria, current, user)
+        result.changed = [sheet.municipality.name for _submission, sheet, _changed in plans]
     return result
 
 
@@ -481,54 +489,82 @@ def _current_values(submissions):
     return {sid: {code: tuple(v) for code, v in codes.items()} for sid, codes in values.items()}
 
 
-def _write(submission, changed, criteria, held, user):
+def _write(plans, criteria, current, user):
+    """Write every changed sheet with one bulk statement per kind of row, whatever the number of sheets."""
     now = timezone.now()
-    answers = {a.criterion.code: a for a in submission.answers.select_related("criterion")}
+    submission_ids = [submission.pk for submission, _sheet, _changed in plans]
+    answers = {
+        (a.submission_id, a.criterion.code): a
+        for a in Answer.objects.filter(submission_id__in=submission_ids).select_related("criterion")
+    }
     new_answers = [
-        Answer(submission=submission, criterion=criteria[code], updated_at=now, updated_by=user)
-        for code in changed
-        if code not in answers
+        Answer(
+            submission_id=submission.pk,
+            criterion_id=criteria[code].pk,
+            description=row["description"],
+            updated_at=now,
+            updated_by_id=user.pk,
+            version=1,
+        )
+        for submission, _sheet, changed in plans
+        for code, row in changed.items()
+        if (submission.pk, code) not in answers
     ]
-    for answer in Answer.objects.bulk_create(new_answers):
-        answers[answer.criterion.code] = answer
-    to_update = []
-    for code, row in changed.items():
-        answer = answers[code]
-        if answer.description != row["description"]:
-            answer.description = row["description"]
-            answer.updated_at, answer.updated_by = now, user
-            answer.version += 1
-            to_update.append(answer)
-    Answer.objects.bulk_update(to_update, ["description", "updated_at", "updated_by", "version"])
-    link_changed = [code for code, row in changed.items() if held.get(code, ("", [], None))[1] != row["links"]]
-    EvidenceLink.objects.filter(answer__in=[answers[c] for c in link_changed]).delete()
-    created = EvidenceLink.objects.bulk_create(
-        EvidenceLink(answer=answers[code], url=url, position=position)
-        for code in link_changed
-        for position, url in enumerate(changed[code]["links"])
+    codes = {c.pk: code for code, c in criteria.items()}
+    for answer in Answer.objects.bulk_create(new_answers, batch_size=2000):
+        answers[(answer.submission_id, codes[answer.criterion_id])] = answer
+    created = {a.pk for a in new_answers}
+    to_update, link_changed, score_changed = [], [], []
+    for submission, _sheet, changed in plans:
+        held = current.get(submission.pk, {})
+        for code, row in changed.items():
+            answer = answers[(submission.pk, code)]
+            before = held.get(code, ("", [], None))
+            if answer.pk not in created and answer.description != row["description"]:
+                answer.description = row["description"]
+                answer.updated_at, answer.updated_by = now, user
+                answer.version += 1
+                to_update.append(answer)
+            if before[1] != row["links"]:
+                link_changed.append((answer, row["links"]))
+            if before[2] != row["points"]:
+                score_changed.append((submission, code, row["points"]))
+    Answer.objects.bulk_update(to_update, ["description", "updated_at", "updated_by", "version"], batch_size=500)
+    EvidenceLink.objects.filter(answer__in=[a for a, _links in link_changed if a.pk not in created]).delete()
+    new_links = EvidenceLink.objects.bulk_create(
+        (
+            EvidenceLink(answer_id=answer.pk, url=url, position=position)
+            for answer, links in link_changed
+            for position, url in enumerate(links)
+        ),
+        batch_size=2000,
     )
-    schedule_link_checks([link.pk for link in created if link.pk], "saved")
-    score_changed = [code for code, row in changed.items() if held.get(code, ("", [], None))[2] != row["points"]]
+    schedule_link_checks([link.pk for link in new_links if link.pk], "saved")
     if score_changed:
         previous = {
-            s.criterion.code: s
+            (s.submission_id, s.criterion.code): s
             for s in Score.objects.filter(
-                submission=submission, round=Score.Round.PRESCORE, is_current=True, criterion__code__in=score_changed
+                submission_id__in=submission_ids, round=Score.Round.PRESCORE, is_current=True
             ).select_related("criterion")
         }
-        Score.objects.filter(pk__in=[s.pk for s in previous.values()]).update(is_current=False)
+        replaced = [previous[(sub.pk, code)].pk for sub, code, _p in score_changed if (sub.pk, code) in previous]
+        Score.objects.filter(pk__in=replaced).update(is_current=False)
+        comment = _("imported from Excel")
         Score.objects.bulk_create(
-            Score(
-                submission=submission,
-                criterion=criteria[code],
-                round=Score.Round.PRESCORE,
-                points=changed[code]["points"],
-                comment=_("imported from Excel"),
-                by=user,
-                at=now,
-                previous=previous.get(code),
-            )
-            for code in score_changed
-            if changed[code]["points"] is not None
+            (
+                Score(
+                    submission_id=submission.pk,
+                    criterion_id=criteria[code].pk,
+                    round=Score.Round.PRESCORE,
+                    points=points,
+                    comment=comment,
+                    by_id=user.pk,
+                    at=now,
+                    previous=previous.get((submission.pk, code)),
+                )
+                for submission, code, points in score_changed
+                if points is not None
+            ),
+            batch_size=2000,
         )
-    Submission.objects.filter(pk=submission.pk).update(last_activity_at=now)
+    Submission.objects.filter(pk__in=submission_ids).update(last_activity_at=now)

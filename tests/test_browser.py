@@ -108,11 +108,17 @@ def fill_all_but(campaign, submission, user, skip):
         if c.code in skip:
             continue
         collection.answer_save(
-            submission=submission, criterion=c, by=user, description=f"Приказ по {c.code}",
-            links_text=f"https://uo.example.ru/{c.code}.pdf", complete=True,
+            submission=submission,
+            criterion=c,
+            by=user,
+            description=f"Приказ по {c.code}",
+            links_text=f"https://uo.example.ru/{c.code}.pdf",
+            complete=True,
         )
     for m in campaign.methodology.mechanisms.exclude(code="1.1"):
-        collection.analysis_save(submission=submission, mechanism=m, by=user, conclusions="В", problems="П", measures="М")
+        collection.analysis_save(
+            submission=submission, mechanism=m, by=user, conclusions="В", problems="П", measures="М"
+        )
 
 
 def test_organizer_fills_reloads_is_refused_then_submits(transactional_db, page, live_server, world, campaign):
@@ -181,5 +187,8 @@ def test_a_draft_typed_offline_survives_and_is_sent_when_back(transactional_db, 
 
     from assessment.models import Answer
 
-    assert Answer.objects.get(submission__municipality=world.municipality, criterion__code="1.2.1").description == "Набрано без связи"
+    assert (
+        Answer.objects.get(submission__municipality=world.municipality, criterion__code="1.2.1").description
+        == "Набрано без связи"
+    )
     context.close()
