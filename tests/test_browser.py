@@ -192,3 +192,17 @@ def test_a_draft_typed_offline_survives_and_is_sent_when_back(transactional_db, 
         == "Набрано без связи"
     )
     context.close()
+
+
+def test_coordinator_follows_the_region_and_downloads_the_workbook(page, live_server, demo):
+    login(page, live_server, "coordinator-43")
+    page.get_by_role("link", name="Следите за ходом сбора информации").first.click()
+
+    page.locator(".region-table").wait_for()
+    assert "город Киров" in page.locator(".region-table").inner_text()
+    assert "отправлена" in page.locator(".region-table").inner_text()  # Куменский район submitted
+    shot(page, "region-progress-43")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Скачать книгу Excel").click()
+    assert download.value.suggested_filename == "muko-2026-43.xlsx"
+    assert not page.console_errors, page.console_errors

@@ -267,3 +267,12 @@ def test_import_command_fails_cleanly_on_bad_input(demo, tmp_path):
 
     with pytest.raises(CommandError):
         call_command("import_forms", "2026", str(path), "--user", "coordinator-43")
+
+
+def test_a_file_over_the_size_limit_is_refused(demo, coordinator, settings):
+    settings.IMPORT_MAX_BYTES = 1000
+
+    with pytest.raises(excel.ImportRejected) as rejected:
+        run_import(export(demo), demo, coordinator)
+
+    assert "МБ" in rejected.value.errors[0]
