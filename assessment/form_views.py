@@ -4,7 +4,7 @@ endpoints, attachments, submit, return and extensions. Every page works without 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Prefetch
 from django.http import FileResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from assessment import collection
 from assessment.collection import CollectionError, ConflictError
 from assessment.forms import ExtensionForm, ReasonForm
-from assessment.models import Attachment, Criterion, EvidenceLink, MechanismAnalysis
+from assessment.models import Attachment, Criterion, EvidenceLink, MechanismAnalysis, Result
 from assessment.scope import submissions_for
 from assessment.workflow import TransitionError
 from municipalities.access import access_for
@@ -68,6 +68,12 @@ def submission_detail(request, slug, code):
             "can_return": submission.status in ("submitted", "prescored")
             and (access.is_operator or region_id in access.coordinated_region_ids),
             "can_extend": access.can_manage_region(region_id) and submission.is_editable,
+            "can_view_scores": access.is_national or region_id in access.coordinated_region_ids,
+            "can_prescore": submission.status == "submitted" and access.can_manage_region(region_id),
+            "can_start_review": submission.status == "prescored" and access.is_operator,
+            "can_finalize": submission.status == "in_review" and access.is_operator,
+            "result": Result.objects.filter(submission=submission).first(),
+            "mechanism_titles": {m.code: m.short_title for m in mechanisms},
             "days_left": submission.days_left(),
             "deadline": submission.deadline(),
             "return_form": ReasonForm(),
@@ -424,6 +430,3 @@ def submission_extend(request, slug, code):
     else:
         messages.success(request, _("The deadline is extended."))
     return redirect("submission_detail", slug, code)
-
-
-__all__ = ["Count", "Q"]

@@ -655,3 +655,30 @@ class Score(models.Model):
 
     def __str__(self):
         return f"{self.criterion.code}: {self.points}"
+
+
+class Result(models.Model):
+    """A finalized submission's totals, levels and ranks, materialized for fast rankings and reports.
+    Recomputed only by finalization and appeal decisions (assessment/review.py)."""
+
+    submission = models.OneToOneField(Submission, models.CASCADE, related_name="result")
+    campaign = models.ForeignKey(Campaign, models.CASCADE, related_name="results")
+    municipality = models.ForeignKey("municipalities.Municipality", models.PROTECT, related_name="results")
+    total = models.PositiveIntegerField(_("total"))
+    max_total = models.PositiveIntegerField(_("maximum"))
+    share = models.DecimalField(_("share of the maximum"), max_digits=6, decimal_places=4)
+    level = models.CharField(_("level"), max_length=32, choices=LevelBand.Level)
+    mechanisms = models.JSONField(_("points per mechanism"), default=dict)
+    rank_region = models.PositiveIntegerField(_("rank in the region"), null=True)
+    rank_country = models.PositiveIntegerField(_("rank in the country"), null=True)
+    computed_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("result")
+        verbose_name_plural = _("results")
+        ordering = ["campaign", "rank_country", "municipality__name"]
+        indexes = [models.Index(fields=["campaign", "-total"])]
+
+    def __str__(self):
+        return f"{self.municipality}: {self.total}/{self.max_total}"

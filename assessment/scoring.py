@@ -80,3 +80,54 @@ def competition_ranks(totals):
             rank, previous = position, totals[index]
         ranks[index] = rank
     return ranks
+
+
+@dataclass(frozen=True)
+class CriterionSpec:
+    code: str
+    mechanism: str
+    max_points: int
+
+
+@dataclass(frozen=True)
+class Summary:
+    total: int
+    max_total: int
+    level: str
+    mechanisms: dict  # code -> {"points", "max", "level"}
+
+    @property
+    def share(self):
+        return fraction(self.total, self.max_total)
+
+
+def summarize(points, specs, bands=DEFAULT_BANDS):
+    """Totals and levels from {criterion code: points}; a criterion without points counts 0."""
+    mechanisms = {}
+    for spec in specs:
+        entry = mechanisms.setdefault(spec.mechanism, {"points": 0, "max": 0})
+        entry["points"] += points.get(spec.code) or 0
+        entry["max"] += spec.max_points
+    for entry in mechanisms.values():
+        entry["level"] = bands.level(entry["points"], entry["max"])
+    total = sum(e["points"] for e in mechanisms.values())
+    max_total = sum(e["max"] for e in mechanisms.values())
+    return Summary(total, max_total, bands.level(total, max_total), mechanisms)
+
+
+def distribute(total, specs):
+    """Points per criterion adding up to `total`, each within its maximum, spread in proportion to the
+    maxima: used to build demo and synthetic data from a known total."""
+    max_total = sum(s.max_points for s in specs)
+    if not 0 <= total <= max_total:
+        raise ValueError("total outside 0…max")
+    points = {s.code: (s.max_points * total) // max_total for s in specs}
+    left = total - sum(points.values())
+    for spec in specs:
+        if left == 0:
+            break
+        room = spec.max_points - points[spec.code]
+        step = min(room, left)
+        points[spec.code] += step
+        left -= step
+    return points

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from assessment import campaign_views, form_views, region_views, views
+from assessment import campaign_views, form_views, region_views, score_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -41,6 +41,10 @@ urlpatterns = [
     path("campaigns/<slug:slug>/m/<slug:code>/submit/", form_views.submission_submit, name="submission_submit"),
     path("campaigns/<slug:slug>/m/<slug:code>/return/", form_views.submission_return, name="submission_return"),
     path("campaigns/<slug:slug>/m/<slug:code>/extend/", form_views.submission_extend, name="submission_extend"),
+    path("campaigns/<slug:slug>/m/<slug:code>/scoring/", score_views.scoring_page, name="scoring_page"),
+    path("campaigns/<slug:slug>/m/<slug:code>/prescored/", score_views.prescore_complete, name="prescore_complete"),
+    path("campaigns/<slug:slug>/m/<slug:code>/review/", score_views.review_start, name="review_start"),
+    path("campaigns/<slug:slug>/m/<slug:code>/finalize/", score_views.submission_finalize, name="submission_finalize"),
     path("attachments/<int:pk>/", form_views.attachment_download, name="attachment_download"),
     path("attachments/<int:pk>/remove/", form_views.attachment_remove, name="attachment_remove"),
 ]

@@ -274,6 +274,7 @@ class Loader:
         self.campaigns(methodology, timezone.localdate())
         with transaction.atomic():
             demo_collection(None)
+            demo_results_2020()
         return self.created
 
 
@@ -386,3 +387,107 @@ def demo_collection(loader_user):
             StatusChange.objects.create(
                 submission=submission, old="draft", new="submitted", by=organizer, at=now, snapshot=snapshot(submission)
             )
+
+
+# The 2020 pilot's totals: Kalmykia exactly as its report gives them; Kirov as its levels (Куменский,
+# Подосиновский and the city of Kirov «частично сформирована», the nine others lower).
+TOTALS_2020 = {
+    "elista": 249,
+    "iki-burul": 136,
+    "lagan": 12,
+    "yashalta": 8,
+    "sarpa": 0,
+    "yashkul": 0,
+    "kirov": 281,
+    "kumeny": 236,
+    "podosinovets": 228,
+    "slobodskoy": 187,
+    "sovetsk": 152,
+    "verkhnekamsky": 143,
+    "yaransk": 129,
+    "malmyzh": 117,
+    "belaya-kholunitsa": 98,
+    "orlov": 84,
+    "kilmez": 61,
+    "murashi": 45,
+}
+
+
+def demo_results_2020():
+    """The finished 2020 campaign: every submission finalized with pre-scores and final scores that add
+    up to the seed totals, and its results and ranks computed."""
+    from datetime import datetime, time
+
+    from assessment import review, scoring
+    from assessment.models import Campaign, Criterion, Score, StatusChange, Submission
+    from assessment.services import submissions_ensure
+
+    campaign = Campaign.objects.filter(slug="2020-approbation").first()
+    if campaign is None or campaign.submissions.filter(status=Submission.Status.FINALIZED).exists():
+        return
+    submissions_ensure(campaign=campaign)
+    User = get_user_model()
+    operator = User.objects.get(username="operator")
+    coordinators = {
+        a.region_id: a.user
+        for a in Appointment.objects.filter(role=Role.COORDINATOR, user__username__startswith="coordinator-")
+    }
+    criteria = {c.code: c for c in Criterion.objects.filter(mechanism__methodology=campaign.methodology_id)}
+    specs = review.specs_for(campaign.methodology_id)
+    tz = timezone.get_current_timezone()
+    moments = {
+        "submitted": datetime.combine(date(2020, 7, 30), time(15), tz),
+        "prescored": datetime.combine(date(2020, 8, 13), time(12), tz),
+        "in_review": datetime.combine(date(2020, 8, 17), time(9), tz),
+        "finalized": datetime.combine(date(2020, 9, 7), time(18), tz),
+    }
+    scores, changes = [], []
+    for submission in campaign.submissions.select_related("municipality"):
+        code = submission.municipality.code
+        points = scoring.distribute(TOTALS_2020.get(code, 0), specs)
+        coordinator = coordinators.get(submission.municipality.region_id, operator)
+        for spec in specs:
+            scores.append(
+                Score(
+                    submission=submission,
+                    criterion=criteria[spec.code],
+                    round=Score.Round.PRESCORE,
+                    points=points[spec.code],
+                    by=coordinator,
+                    at=moments["prescored"],
+                    is_current=True,
+                )
+            )
+        organizer = User.objects.filter(username=f"organizer-{code}").first() or operator
+        previous = "draft"
+        for status, who in (
+            ("submitted", organizer),
+            ("prescored", coordinator),
+            ("in_review", operator),
+            ("finalized", operator),
+        ):
+            changes.append(StatusChange(submission=submission, old=previous, new=status, by=who, at=moments[status]))
+            previous = status
+    Score.objects.bulk_create(scores, batch_size=2000)
+    prescores = list(Score.objects.filter(submission__campaign=campaign, round=Score.Round.PRESCORE))
+    Score.objects.bulk_create(
+        (
+            Score(
+                submission_id=s.submission_id,
+                criterion_id=s.criterion_id,
+                round=Score.Round.FINAL,
+                points=s.points,
+                by=operator,
+                at=moments["finalized"],
+                previous=s,
+                is_current=True,
+            )
+            for s in prescores
+        ),
+        batch_size=2000,
+    )
+    StatusChange.objects.bulk_create(changes)
+    campaign.submissions.update(
+        status=Submission.Status.FINALIZED, submitted_at=moments["submitted"], last_activity_at=moments["finalized"]
+    )
+    review.results_compute(campaign=campaign)

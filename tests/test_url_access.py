@@ -24,6 +24,7 @@ class Row:
     ok: set = field(default_factory=lambda: set(LOGGED_IN))
     other_ok: set = field(default_factory=set)
     denied: set = field(default_factory=set)
+    other_denied: set | None = None  # refused on the other object too (default: as on the own one)
     outside: int = 404
     everyone: int | None = None
     anonymous: int = 302
@@ -136,6 +137,19 @@ ROWS = {
             ("people_resend", [1]),
         ]
     },
+    "scoring_page": Row(
+        lambda w: reverse("scoring_page", args=["test-2026", w.municipality.code]),
+        lambda w: reverse("scoring_page", args=["test-2026", w.other_municipality.code]),
+        ok={"operator", "ministry", "coordinator"},
+        other_ok={"operator", "ministry"},
+        denied={"organizer", "deputy"},
+        other_denied=set(),
+        post=403,
+    ),
+    **{
+        name: Row(lambda w, name=name: reverse(name, args=["test-2026", "kirov"]), everyone=405, post=302)
+        for name in ["prescore_complete", "review_start", "submission_finalize"]
+    },
     "people": Row(
         plain("people"), ok={"operator", "coordinator"}, denied=LOGGED_IN - {"operator", "coordinator"}, post=200
     ),
@@ -188,7 +202,8 @@ def expected(row, role, which):
         return row.anonymous
     if row.everyone is not None:
         return row.everyone
-    if role in row.denied:
+    denied = row.denied if which == "own" or row.other_denied is None else row.other_denied
+    if role in denied:
         return 403
     allowed = row.ok if which == "own" else row.other_ok
     return 200 if role in allowed else row.outside

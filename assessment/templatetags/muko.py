@@ -13,3 +13,8 @@ def pct(share, places=0):
         return ""
     value = Decimal(str(share)) * 100
     return f"{number_format(value, decimal_pos=int(places))}\u00a0%"
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key, "") if hasattr(mapping, "get") else ""

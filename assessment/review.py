@@ -1,0 +1,209 @@
+"""Scoring: points per criterion and round with their history, the moves of the review, and the Result.
+
+Every score is a new row; the row it replaces stays (is_current=False) and is linked as `previous`, so
+each point keeps who gave it, when, why and what it replaced."""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from assessment import scoring, workflow
+from assessment.models import Criterion, EvidenceLink, Result, Score, Submission
+
+ROUND_STATUS = {
+    Score.Round.PRESCORE: {Submission.Status.SUBMITTED},
+}
+
+
+class ScoreError(Exception):
+    def __init__(self, message, conflict=None):
+        super().__init__(message)
+        self.message = message
+        self.conflict = conflict
+
+
+def specs_for(methodology_id):
+    return [
+        scoring.CriterionSpec(code, mechanism, max_points)
+        for code, mechanism, max_points in Criterion.objects.filter(mechanism__methodology=methodology_id)
+        .order_by("mechanism__order", "component__order")
+        .values_list("code", "mechanism__code", "max_points")
+    ]
+
+
+def current_points(submission_ids, round):
+    """{submission_id: {criterion code: points}} of the current scores of a round."""
+    points = {sid: {} for sid in submission_ids}
+    for sid, code, value in Score.objects.filter(
+        submission_id__in=submission_ids, round=round, is_current=True
+    ).values_list("submission_id", "criterion__code", "points"):
+        points[sid][code] = value
+    return points
+
+
+def _may_score(access, submission, round):
+    if round == Score.Round.PRESCORE:
+        return access.is_operator or submission.municipality.region_id in access.coordinated_region_ids
+    return False
+
+
+@transaction.atomic
+def score_set(*, submission, criterion, round, points, comment, by, access, seen=None):
+    """Set one criterion's points in a round. `seen` is the id of the current score the user was shown
+    (None for none): if someone saved in between, ScoreError(conflict=the current score) and no write."""
+    submission = Submission.objects.select_for_update().select_related("municipality").get(pk=submission.pk)
+    if not _may_score(access, submission, round):
+        raise ScoreError(_("Your role does not allow scoring this submission."))
+    if submission.status not in ROUND_STATUS[round]:
+        raise ScoreError(
+            _("The submission is %(status)s: its scores cannot be changed now.")
+            % {"status": submission.get_status_display()}
+        )
+    if criterion.mechanism.methodology_id != submission.campaign.methodology_id:
+        raise ScoreError(_("This criterion belongs to another methodology."))
+    if isinstance(points, bool) or not isinstance(points, int) or not 0 <= points <= criterion.max_points:
+        raise ScoreError(
+            _("%(code)s: points must be a whole number from 0 to %(max)s.")
+            % {"code": criterion.code, "max": criterion.max_points}
+        )
+    if len(comment or "") > 5000:
+        raise ScoreError(_("The comment is longer than 5000 characters."))
+    current = (
+        Score.objects.select_for_update()
+        .filter(submission=submission, criterion=criterion, round=round, is_current=True)
+        .first()
+    )
+    if (current.pk if current else None) != (int(seen) if seen not in (None, "") else None):
+        raise ScoreError(
+            _("%(code)s was scored by someone else a moment ago (%(points)s). Check it and save again.")
+            % {"code": criterion.code, "points": current.points if current else "—"},
+            conflict=current,
+        )
+    if current and current.points == points and current.comment == (comment or "").strip():
+        return current
+    now = timezone.now()
+    if current:
+        Score.objects.filter(pk=current.pk).update(is_current=False)
+    score = Score.objects.create(
+        submission=submission,
+        criterion=criterion,
+        round=round,
+        points=points,
+        comment=(comment or "").strip(),
+        by=by,
+        at=now,
+        previous=current,
+    )
+    # The evidence as it was when scored: a later change of the page shows as "changed since scoring".
+    for link in EvidenceLink.objects.filter(answer__submission=submission, answer__criterion=criterion).exclude(
+        sha256=""
+    ):
+        EvidenceLink.objects.filter(pk=link.pk).update(sha256_at_scoring=link.sha256)
+    Submission.objects.filter(pk=submission.pk).update(last_activity_at=now)
+    return score
+
+
+@transaction.atomic
+def prescore_complete(*, submission, by, access):
+    specs = specs_for(submission.campaign.methodology_id)
+    have = current_points([submission.pk], Score.Round.PRESCORE)[submission.pk]
+    missing = [s.code for s in specs if s.code not in have]
+    if missing:
+        raise ScoreError(
+            _("Not every criterion has points yet: %(codes)s.") % {"codes": ", ".join(missing[:12])}
+            + ("…" if len(missing) > 12 else "")
+        )
+    return workflow.apply(submission=submission, name="prescore", by=by, access=access)
+
+
+@transaction.atomic
+def review_start(*, submission, by, access):
+    return workflow.apply(submission=submission, name="start_review", by=by, access=access)
+
+
+@transaction.atomic
+def submission_finalize(*, submission, by, access):
+    """Lock the scores: the final points are the experts' where they re-scored, the pre-score otherwise."""
+    specs = specs_for(submission.campaign.methodology_id)
+    workflow.apply(submission=submission, name="finalize", by=by, access=access)
+    prescores = {
+        s.criterion.code: s
+        for s in Score.objects.filter(
+            submission=submission, round=Score.Round.PRESCORE, is_current=True
+        ).select_related("criterion")
+    }
+    experts = {
+        s.criterion.code: s
+        for s in Score.objects.filter(submission=submission, round=Score.Round.EXPERT, is_current=True).select_related(
+            "criterion"
+        )
+    }
+    criteria = {c.code: c for c in Criterion.objects.filter(mechanism__methodology=submission.campaign.methodology_id)}
+    now = timezone.now()
+    Score.objects.filter(submission=submission, round=Score.Round.FINAL, is_current=True).update(is_current=False)
+    Score.objects.bulk_create(
+        Score(
+            submission=submission,
+            criterion=criteria[spec.code],
+            round=Score.Round.FINAL,
+            points=source.points,
+            comment=source.comment,
+            by=by,
+            at=now,
+            previous=source,
+        )
+        for spec in specs
+        if (source := experts.get(spec.code) or prescores.get(spec.code)) is not None
+    )
+    results_compute(campaign=submission.campaign)
+    return submission
+
+
+def results_compute(*, campaign):
+    """(Re)compute the Result of every finalized submission of the campaign, and all ranks, in bulk."""
+    finalized = list(
+        campaign.submissions.filter(
+            status__in=[Submission.Status.FINALIZED, Submission.Status.APPEALED]
+        ).select_related("municipality")
+    )
+    specs = specs_for(campaign.methodology_id)
+    bands = campaign.methodology.bands
+    points = current_points([s.pk for s in finalized], Score.Round.FINAL)
+    summaries = {s.pk: scoring.summarize(points[s.pk], specs, bands) for s in finalized}
+    country = dict(zip(summaries, scoring.competition_ranks([summaries[pk].total for pk in summaries]), strict=True))
+    by_region = {}
+    for s in finalized:
+        by_region.setdefault(s.municipality.region_id, []).append(s.pk)
+    region_rank = {}
+    for ids in by_region.values():
+        region_rank.update(zip(ids, scoring.competition_ranks([summaries[pk].total for pk in ids]), strict=True))
+    existing = {r.submission_id: r for r in Result.objects.filter(campaign=campaign)}
+    now = timezone.now()
+    to_create, to_update = [], []
+    for s in finalized:
+        summary = summaries[s.pk]
+        values = {
+            "total": summary.total,
+            "max_total": summary.max_total,
+            "share": round(summary.share, 4),
+            "level": summary.level,
+            "mechanisms": summary.mechanisms,
+            "rank_region": region_rank[s.pk],
+            "rank_country": country[s.pk],
+            "computed_at": now,
+        }
+        result = existing.get(s.pk)
+        if result is None:
+            to_create.append(Result(submission=s, campaign=campaign, municipality=s.municipality, **values))
+        else:
+            for field, value in values.items():
+                setattr(result, field, value)
+            result.version += 1
+            to_update.append(result)
+    Result.objects.bulk_create(to_create, batch_size=1000)
+    Result.objects.bulk_update(to_update, [*values_fields(), "version"], batch_size=1000)
+    return len(finalized)
+
+
+def values_fields():
+    return ["total", "max_total", "share", "level", "mechanisms", "rank_region", "rank_country", "computed_at"]
