@@ -181,9 +181,12 @@ def test_a_draft_typed_offline_survives_and_is_sent_when_back(transactional_db, 
     page.locator("#c-1\\.2\\.1 textarea[data-field=description]").fill("Набрано без связи")
     page.locator("#c-1\\.2\\.1 [data-save-state]").filter(has_text="Нет связи").wait_for()
     shot(page, "form-offline")
+    page.close(run_before_unload=False)  # the tab is closed (or the browser crashes) while offline
     context.set_offline(False)
-    page.reload()
+    page = context.new_page()
+    page.goto(url)
     page.locator("#c-1\\.2\\.1 [data-save-state]").filter(has_text="сохранено").wait_for()
+    assert page.locator("#c-1\\.2\\.1 textarea[data-field=description]").input_value() == "Набрано без связи"
 
     from assessment.models import Answer
 
