@@ -209,3 +209,18 @@ def test_coordinator_follows_the_region_and_downloads_the_workbook(page, live_se
         page.get_by_role("link", name="Скачать книгу Excel").click()
     assert download.value.suggested_filename == "muko-2026-43.xlsx"
     assert not page.console_errors, page.console_errors
+
+
+def test_coordinator_prescores_with_a_running_total(page, live_server, demo):
+    login(page, live_server, "coordinator-43")
+    page.goto(f"{live_server.url}/campaigns/2026/m/kumeny/")
+    page.get_by_role("link", name="Оценить критерии").click()
+
+    page.locator("#p-1\\.1\\.1").fill("5")
+    page.locator("#p-1\\.1\\.2").fill("10")
+    assert page.locator("[data-total]").inner_text() == "15"
+    page.get_by_role("button", name="Сохранить баллы").click()
+    page.locator(".alert-success").wait_for()
+    shot(page, "prescoring-kumeny")
+    assert page.locator("#p-1\\.1\\.2").input_value() == "10"
+    assert not page.console_errors, page.console_errors
