@@ -8,7 +8,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from assessment.models import Campaign, CampaignStage, Stage
+from assessment.models import Campaign, CampaignStage, ReviewAssignment, Stage
 from assessment.scope import campaigns_for
 from municipalities.models import (
     MUNICIPAL_ROLES,
@@ -236,6 +236,42 @@ def dashboard_for(access, today):
         )
     if access.is_expert:
         context["expert_regions"] = Region.objects.filter(pk__in=access.expert_home_region_ids)
+        todo = ReviewAssignment.objects.filter(
+            expert_id=access.user_id, is_active=True, completed_at__isnull=True
+        ).count()
+        if todo:
+            steps.insert(
+                0,
+                Step(
+                    ngettext("%(n)s submission to review", "%(n)s submissions to review", todo) % {"n": todo},
+                    _("Confirm or change each pre-score; a change needs a reason."),
+                    reverse("expert_queue"),
+                    "warning",
+                    "patch-check",
+                ),
+            )
+    if access.is_operator:
+        for campaign in campaigns:
+            waiting = (
+                campaign.submissions.filter(status__in=["prescored", "in_review"])
+                .exclude(pk__in=ReviewAssignment.objects.filter(is_active=True).values("submission"))
+                .count()
+            )
+            if waiting:
+                steps.append(
+                    Step(
+                        ngettext(
+                            "%(n)s submission waits for experts in «%(campaign)s»",
+                            "%(n)s submissions wait for experts in «%(campaign)s»",
+                            waiting,
+                        )
+                        % {"n": waiting, "campaign": campaign.title},
+                        "",
+                        reverse("campaign_experts", args=[campaign.slug]),
+                        "warning",
+                        "patch-check",
+                    )
+                )
     if access.is_ministry or access.is_operator:
         context["national_regions"] = Region.objects.annotate(
             municipality_count=Count("municipalities", distinct=True),

@@ -24,7 +24,16 @@ class CampaignForm(forms.ModelForm):
 
     class Meta:
         model = Campaign
-        fields = ["title", "slug", "year", "methodology"]
+        fields = [
+            "title",
+            "slug",
+            "year",
+            "methodology",
+            "experts_per_submission",
+            "blind_review",
+            "reconcile_points",
+            "reconcile_share",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

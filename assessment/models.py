@@ -1,4 +1,5 @@
 from datetime import date
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -256,6 +257,16 @@ class Campaign(models.Model):
         through="Participation",
         related_name="campaigns",
         verbose_name=_("participating municipalities"),
+    )
+    experts_per_submission = models.PositiveSmallIntegerField(
+        _("experts per submission"), default=1, choices=[(1, "1"), (2, "2")]
+    )
+    blind_review = models.BooleanField(
+        _("blind review"), default=False, help_text=_("Experts do not see the coordinator's pre-score.")
+    )
+    reconcile_points = models.PositiveSmallIntegerField(_("reconciliation threshold, points"), default=2)
+    reconcile_share = models.DecimalField(
+        _("reconciliation threshold, share of the maximum"), max_digits=3, decimal_places=2, default=Decimal("0.20")
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = models.ForeignKey(
@@ -682,3 +693,43 @@ class Result(models.Model):
 
     def __str__(self):
         return f"{self.municipality}: {self.total}/{self.max_total}"
+
+
+class ReviewAssignment(models.Model):
+    submission = models.ForeignKey(Submission, models.CASCADE, related_name="assignments")
+    expert = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="review_assignments")
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    assigned_at = models.DateTimeField(default=timezone.now)
+    due_on = models.DateField(_("due on"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = _("expert assignment")
+        verbose_name_plural = _("expert assignments")
+        ordering = ["due_on", "submission__municipality__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submission", "expert"], condition=models.Q(is_active=True), name="assignment_unique_active"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.expert} → {self.submission}"
+
+
+class ExpertConflict(models.Model):
+    """A conflict of interest an expert declared: they never get this municipality."""
+
+    expert = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="declared_conflicts")
+    municipality = models.ForeignKey("municipalities.Municipality", models.CASCADE, related_name="expert_conflicts")
+    reason = models.CharField(_("reason"), max_length=500)
+    declared_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("conflict of interest")
+        verbose_name_plural = _("conflicts of interest")
+        constraints = [models.UniqueConstraint(fields=["expert", "municipality"], name="conflict_unique")]
+
+    def __str__(self):
+        return f"{self.expert} × {self.municipality}"

@@ -3,15 +3,18 @@
 Every score is a new row; the row it replaces stays (is_current=False) and is linked as `previous`, so
 each point keeps who gave it, when, why and what it replaced."""
 
+from decimal import Decimal
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessment import scoring, workflow
-from assessment.models import Criterion, EvidenceLink, Result, Score, Submission
+from assessment.models import Criterion, EvidenceLink, ExpertConflict, Result, ReviewAssignment, Score, Submission
 
 ROUND_STATUS = {
     Score.Round.PRESCORE: {Submission.Status.SUBMITTED},
+    Score.Round.EXPERT: {Submission.Status.IN_REVIEW},
 }
 
 
@@ -44,6 +47,10 @@ def current_points(submission_ids, round):
 def _may_score(access, submission, round):
     if round == Score.Round.PRESCORE:
         return access.is_operator or submission.municipality.region_id in access.coordinated_region_ids
+    if round == Score.Round.EXPERT:
+        return ReviewAssignment.objects.filter(
+            submission=submission, expert_id=access.user_id, is_active=True, completed_at__isnull=True
+        ).exists()
     return False
 
 
@@ -68,11 +75,21 @@ def score_set(*, submission, criterion, round, points, comment, by, access, seen
         )
     if len(comment or "") > 5000:
         raise ScoreError(_("The comment is longer than 5000 characters."))
-    current = (
-        Score.objects.select_for_update()
-        .filter(submission=submission, criterion=criterion, round=round, is_current=True)
-        .first()
+    if round == Score.Round.EXPERT and not (comment or "").strip():
+        prescore = Score.objects.filter(
+            submission=submission, criterion=criterion, round=Score.Round.PRESCORE, is_current=True
+        ).first()
+        if prescore is None or prescore.points != points:
+            raise ScoreError(
+                _("%(code)s: your points differ from the coordinator's pre-score; write the reason.")
+                % {"code": criterion.code}
+            )
+    current_scores = Score.objects.select_for_update().filter(
+        submission=submission, criterion=criterion, round=round, is_current=True
     )
+    if round == Score.Round.EXPERT:
+        current_scores = current_scores.filter(by=by)  # each expert has their own score
+    current = current_scores.first()
     if (current.pk if current else None) != (int(seen) if seen not in (None, "") else None):
         raise ScoreError(
             _("%(code)s was scored by someone else a moment ago (%(points)s). Check it and save again.")
@@ -132,29 +149,50 @@ def submission_finalize(*, submission, by, access):
             submission=submission, round=Score.Round.PRESCORE, is_current=True
         ).select_related("criterion")
     }
-    experts = {
+    if submission.assignments.filter(is_active=True, completed_at__isnull=True).exists():
+        raise ScoreError(_("Not every assigned expert has completed the review."))
+    open_items = discrepancies(submission)
+    reconciled = {
         s.criterion.code: s
-        for s in Score.objects.filter(submission=submission, round=Score.Round.EXPERT, is_current=True).select_related(
+        for s in Score.objects.filter(submission=submission, round=Score.Round.FINAL, is_current=True).select_related(
             "criterion"
         )
     }
+    unresolved = [d["code"] for d in open_items if d["code"] not in reconciled]
+    if unresolved:
+        raise ScoreError(
+            _("The experts disagree on %(codes)s: set the final points in the reconciliation queue first.")
+            % {"codes": ", ".join(unresolved)}
+        )
+    experts = {}
+    for s in Score.objects.filter(submission=submission, round=Score.Round.EXPERT, is_current=True).select_related(
+        "criterion"
+    ):
+        experts.setdefault(s.criterion.code, []).append(s)
     criteria = {c.code: c for c in Criterion.objects.filter(mechanism__methodology=submission.campaign.methodology_id)}
     now = timezone.now()
-    Score.objects.filter(submission=submission, round=Score.Round.FINAL, is_current=True).update(is_current=False)
-    Score.objects.bulk_create(
-        Score(
-            submission=submission,
-            criterion=criteria[spec.code],
-            round=Score.Round.FINAL,
-            points=source.points,
-            comment=source.comment,
-            by=by,
-            at=now,
-            previous=source,
+    finals = []
+    for spec in specs:
+        if spec.code in reconciled:
+            continue  # set with a reason in the reconciliation queue
+        sources = experts.get(spec.code) or ([prescores[spec.code]] if spec.code in prescores else [])
+        if not sources:
+            continue
+        # Two experts within the threshold: their mean, rounded half up; the first expert's row is the link.
+        points = int(Decimal(sum(x.points for x in sources)) / len(sources) + Decimal("0.5"))
+        finals.append(
+            Score(
+                submission=submission,
+                criterion=criteria[spec.code],
+                round=Score.Round.FINAL,
+                points=points,
+                comment=" / ".join(x.comment for x in sources if x.comment),
+                by=by,
+                at=now,
+                previous=sources[0],
+            )
         )
-        for spec in specs
-        if (source := experts.get(spec.code) or prescores.get(spec.code)) is not None
-    )
+    Score.objects.bulk_create(finals)
     results_compute(campaign=submission.campaign)
     return submission
 
@@ -207,3 +245,150 @@ def results_compute(*, campaign):
 
 def values_fields():
     return ["total", "max_total", "share", "level", "mechanisms", "rank_region", "rank_country", "computed_at"]
+
+
+# --- experts ------------------------------------------------------------------------------------------------
+
+
+def expert_appointments():
+    from municipalities.models import Appointment, Role
+
+    return Appointment.objects.active().filter(role=Role.EXPERT).select_related("user", "region")
+
+
+def eligible_experts(submission):
+    """Experts who may review this submission: not of its region, no declared conflict, not already on it."""
+    conflicts = set(
+        ExpertConflict.objects.filter(municipality=submission.municipality_id).values_list("expert_id", flat=True)
+    )
+    taken = set(submission.assignments.filter(is_active=True).values_list("expert_id", flat=True))
+    experts = {}
+    for appointment in expert_appointments():
+        if appointment.region_id == submission.municipality.region_id:
+            continue
+        if appointment.user_id in conflicts or appointment.user_id in taken:
+            continue
+        experts[appointment.user_id] = appointment.user
+    return list(experts.values())
+
+
+@transaction.atomic
+def assign(*, submission, expert, by, due_on=None):
+    if expert.pk not in {e.pk for e in eligible_experts(submission)}:
+        raise ScoreError(
+            _(
+                "%(expert)s cannot review %(municipality)s: same region, a declared conflict of interest, or already assigned."
+            )
+            % {"expert": expert.get_full_name() or expert.username, "municipality": submission.municipality}
+        )
+    if submission.assignments.filter(is_active=True).count() >= submission.campaign.experts_per_submission:
+        raise ScoreError(_("This submission already has its experts."))
+    assignment = ReviewAssignment.objects.create(submission=submission, expert=expert, assigned_by=by, due_on=due_on)
+    from django.urls import reverse
+
+    from assessment.collection import _link
+    from assessment.tasks import schedule_mail
+
+    schedule_mail(
+        [
+            {
+                "to": [expert.email] if expert.email else [],
+                "subject": _("A submission to review: %(municipality)s") % {"municipality": submission.municipality},
+                "body": _("You are assigned to review %(municipality)s in «%(campaign)s».\n\n%(url)s")
+                % {
+                    "municipality": submission.municipality,
+                    "campaign": submission.campaign,
+                    "url": _link(reverse("expert_queue")),
+                },
+            }
+        ]
+    )
+    return assignment
+
+
+@transaction.atomic
+def assign_automatically(*, campaign, by, due_on=None):
+    """Give every submission waiting for review its experts, the least loaded eligible expert first."""
+    load = {}
+    for expert_id in ReviewAssignment.objects.filter(submission__campaign=campaign, is_active=True).values_list(
+        "expert_id", flat=True
+    ):
+        load[expert_id] = load.get(expert_id, 0) + 1
+    made = 0
+    waiting = campaign.submissions.filter(
+        status__in=[Submission.Status.PRESCORED, Submission.Status.IN_REVIEW]
+    ).select_related("municipality", "campaign")
+    for submission in waiting.order_by("municipality__name"):
+        needed = campaign.experts_per_submission - submission.assignments.filter(is_active=True).count()
+        for _slot in range(max(0, needed)):
+            candidates = sorted(eligible_experts(submission), key=lambda e: (load.get(e.pk, 0), e.username))
+            if not candidates:
+                break
+            expert = candidates[0]
+            assign(submission=submission, expert=expert, by=by, due_on=due_on)
+            load[expert.pk] = load.get(expert.pk, 0) + 1
+            made += 1
+    return made
+
+
+@transaction.atomic
+def expert_complete(*, assignment):
+    specs = specs_for(assignment.submission.campaign.methodology_id)
+    have = set(
+        Score.objects.filter(
+            submission=assignment.submission, round=Score.Round.EXPERT, is_current=True, by=assignment.expert
+        ).values_list("criterion__code", flat=True)
+    )
+    missing = [s.code for s in specs if s.code not in have]
+    if missing:
+        raise ScoreError(_("Not every criterion has points yet: %(codes)s.") % {"codes": ", ".join(missing[:12])})
+    ReviewAssignment.objects.filter(pk=assignment.pk).update(completed_at=timezone.now())
+
+
+def discrepancies(submission):
+    """Criteria where two experts differ by the campaign's threshold or more."""
+    campaign = submission.campaign
+    by_code = {}
+    for s in Score.objects.filter(submission=submission, round=Score.Round.EXPERT, is_current=True).select_related(
+        "criterion", "by"
+    ):
+        by_code.setdefault(s.criterion.code, []).append(s)
+    found = []
+    for code, scores in by_code.items():
+        if len(scores) < 2:
+            continue
+        a, b = scores[0], scores[1]
+        gap = abs(a.points - b.points)
+        if gap >= campaign.reconcile_points or gap >= campaign.reconcile_share * a.criterion.max_points:
+            found.append({"code": code, "criterion": a.criterion, "scores": scores, "gap": gap})
+    return found
+
+
+@transaction.atomic
+def reconcile(*, submission, criterion, points, reason, by, access):
+    if not access.is_operator:
+        raise ScoreError(_("Only the operator or a lead expert sets reconciled points."))
+    submission = Submission.objects.select_for_update().get(pk=submission.pk)
+    if submission.status != Submission.Status.IN_REVIEW:
+        raise ScoreError(_("The submission is not in expert review."))
+    if not 0 <= points <= criterion.max_points:
+        raise ScoreError(
+            _("%(code)s: points must be a whole number from 0 to %(max)s.")
+            % {"code": criterion.code, "max": criterion.max_points}
+        )
+    if not (reason or "").strip():
+        raise ScoreError(_("Please give the reason."))
+    current = Score.objects.filter(
+        submission=submission, criterion=criterion, round=Score.Round.FINAL, is_current=True
+    ).first()
+    if current:
+        Score.objects.filter(pk=current.pk).update(is_current=False)
+    return Score.objects.create(
+        submission=submission,
+        criterion=criterion,
+        round=Score.Round.FINAL,
+        points=points,
+        comment=reason.strip(),
+        by=by,
+        previous=current,
+    )

@@ -3,7 +3,7 @@ submissions, so that "not yours" is a 404 everywhere."""
 
 from django.db.models import Q
 
-from assessment.models import Campaign, Participation, Submission
+from assessment.models import Campaign, Participation, ReviewAssignment, Submission
 
 
 def campaigns_for(access):
@@ -17,7 +17,13 @@ def campaigns_for(access):
 def submissions_for(access):
     if access.is_national:
         return Submission.objects.all()
-    return Submission.objects.filter(municipality__in=access.municipalities())
+    visible = Q(municipality__in=access.municipalities())
+    if access.is_expert:
+        # An expert sees exactly the submissions assigned to them.
+        visible |= Q(
+            pk__in=ReviewAssignment.objects.filter(expert_id=access.user_id, is_active=True).values("submission")
+        )
+    return Submission.objects.filter(visible)
 
 
 def materials_for(access, campaign):

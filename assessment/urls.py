@@ -1,6 +1,6 @@
 from django.urls import path
 
-from assessment import campaign_views, form_views, region_views, score_views, views
+from assessment import campaign_views, expert_views, form_views, region_views, score_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -45,6 +45,13 @@ urlpatterns = [
     path("campaigns/<slug:slug>/m/<slug:code>/prescored/", score_views.prescore_complete, name="prescore_complete"),
     path("campaigns/<slug:slug>/m/<slug:code>/review/", score_views.review_start, name="review_start"),
     path("campaigns/<slug:slug>/m/<slug:code>/finalize/", score_views.submission_finalize, name="submission_finalize"),
+    path("campaigns/<slug:slug>/m/<slug:code>/expert/", expert_views.expert_scoring, name="expert_scoring"),
+    path("campaigns/<slug:slug>/m/<slug:code>/expert/done/", expert_views.expert_complete, name="expert_complete"),
+    path("campaigns/<slug:slug>/experts/", expert_views.campaign_experts, name="campaign_experts"),
+    path("campaigns/<slug:slug>/experts/assign/", expert_views.experts_assign, name="experts_assign"),
+    path("campaigns/<slug:slug>/experts/auto/", expert_views.experts_auto, name="experts_auto"),
+    path("campaigns/<slug:slug>/experts/reconcile/", expert_views.reconcile, name="reconcile"),
+    path("experts/queue/", expert_views.expert_queue, name="expert_queue"),
     path("attachments/<int:pk>/", form_views.attachment_download, name="attachment_download"),
     path("attachments/<int:pk>/remove/", form_views.attachment_remove, name="attachment_remove"),
 ]

@@ -124,6 +124,9 @@ def campaign_data(world, methodology, **changes):
         "year": 2027,
         "methodology": methodology.pk,
         "municipalities": [world.municipality.pk, world.other_municipality.pk],
+        "experts_per_submission": 1,
+        "reconcile_points": 2,
+        "reconcile_share": "0.20",
     }
     for i, stage in enumerate(Stage):
         data[f"{stage}_start"] = (today + datetime.timedelta(days=10 * i)).isoformat()

@@ -108,20 +108,20 @@ ROWS = {
     "submission_detail": Row(
         lambda w: reverse("submission_detail", args=["test-2026", w.municipality.code]),
         lambda w: reverse("submission_detail", args=["test-2026", w.other_municipality.code]),
-        ok={"operator", "ministry", "coordinator", "organizer", "deputy"},
+        ok={"operator", "ministry", "coordinator", "organizer", "deputy", "expert"},  # the expert is assigned
         other_ok={"operator", "ministry"},
     ),
     "submission_mechanism": Row(
         lambda w: reverse("submission_mechanism", args=["test-2026", w.municipality.code, "1.1"]),
         lambda w: reverse("submission_mechanism", args=["test-2026", w.other_municipality.code, "1.1"]),
-        ok={"operator", "ministry", "coordinator", "organizer", "deputy"},
+        ok={"operator", "ministry", "coordinator", "organizer", "deputy", "expert"},  # the expert is assigned
         other_ok={"operator", "ministry"},
         post=200,
     ),
     "attachment_download": Row(
         lambda w: reverse("attachment_download", args=[w.own_attachment.pk]),
         lambda w: reverse("attachment_download", args=[w.other_attachment.pk]),
-        ok={"operator", "ministry", "coordinator", "organizer", "deputy"},
+        ok={"operator", "ministry", "coordinator", "organizer", "deputy", "expert"},  # the expert is assigned
         other_ok={"operator", "ministry"},
     ),
     **{
@@ -142,7 +142,7 @@ ROWS = {
         lambda w: reverse("scoring_page", args=["test-2026", w.other_municipality.code]),
         ok={"operator", "ministry", "coordinator"},
         other_ok={"operator", "ministry"},
-        denied={"organizer", "deputy"},
+        denied={"organizer", "deputy", "expert"},
         other_denied=set(),
         post=403,
     ),
@@ -150,6 +150,23 @@ ROWS = {
         name: Row(lambda w, name=name: reverse(name, args=["test-2026", "kirov"]), everyone=405, post=302)
         for name in ["prescore_complete", "review_start", "submission_finalize"]
     },
+    "expert_queue": Row(plain("expert_queue"), ok={"expert"}, denied=LOGGED_IN - {"expert"}),
+    "campaign_experts": Row(
+        lambda w: reverse("campaign_experts", args=["test-2026"]),
+        ok={"operator"},
+        denied=LOGGED_IN - {"operator", "nobody"},
+    ),
+    "expert_scoring": Row(
+        lambda w: reverse("expert_scoring", args=["test-2026", w.municipality.code]),
+        lambda w: reverse("expert_scoring", args=["test-2026", w.other_municipality.code]),
+        ok={"expert"},
+        post=200,
+    ),
+    **{
+        name: Row(lambda w, name=name: reverse(name, args=["test-2026"]), everyone=405, post=302)
+        for name in ["experts_assign", "experts_auto", "reconcile"]
+    },
+    "expert_complete": Row(lambda w: reverse("expert_complete", args=["test-2026", "kirov"]), everyone=405, post=302),
     "people": Row(
         plain("people"), ok={"operator", "coordinator"}, denied=LOGGED_IN - {"operator", "coordinator"}, post=200
     ),
@@ -224,6 +241,13 @@ def test_url_access(name, role, which, world, campaign, as_role):
         world.users["operator"].is_staff = True
         world.users["operator"].save()
     world.campaign = campaign
+    from assessment.models import ReviewAssignment
+
+    ReviewAssignment.objects.create(
+        submission=campaign.submissions.get(municipality=world.municipality),
+        expert=world.users["expert"],
+        assigned_by=world.users["operator"],
+    )
     world.own_attachment, world.other_attachment = (
         s.answers.get().attachments.get()
         for s in campaign.submissions.exclude(municipality=world.sibling)

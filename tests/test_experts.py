@@ -1,0 +1,201 @@
+"""Expert assignment with conflicts of interest, re-scoring with reasons, reconciliation, finalization."""
+
+import pytest
+from django.urls import reverse
+
+from assessment import review
+from assessment.models import Criterion, ExpertConflict, Result, ReviewAssignment, Score, Submission
+from assessment.review import ScoreError
+from municipalities.access import access_for
+from municipalities.models import Role
+from tests.factories import AppointmentFactory, UserFactory
+
+
+@pytest.fixture
+def experts(world, db):
+    """expert (home region 43, the world's), far-1 and far-2 (home region 08)."""
+    far = [
+        AppointmentFactory(user=UserFactory(username=f"far-{i}"), role=Role.EXPERT, region=world.other_region).user
+        for i in (1, 2)
+    ]
+    return {"home": world.users["expert"], "far": far}
+
+
+@pytest.fixture
+def prescored(campaign, world):
+    """The own submission with every criterion pre-scored 2 (or its maximum) and moved to expert review."""
+    submission = campaign.submissions.get(municipality=world.municipality)
+    Submission.objects.filter(pk=submission.pk).update(status="submitted")
+    submission.refresh_from_db()
+    coordinator = world.users["coordinator"]
+    for criterion in Criterion.objects.filter(mechanism__methodology=campaign.methodology).select_related("mechanism"):
+        review.score_set(
+            submission=submission,
+            criterion=criterion,
+            round="prescore",
+            points=2,
+            comment="",
+            by=coordinator,
+            access=access_for(coordinator),
+        )
+    review.prescore_complete(submission=submission, by=coordinator, access=access_for(coordinator))
+    submission.refresh_from_db()
+    return submission
+
+
+def test_an_expert_never_gets_their_home_region_or_a_declared_conflict(prescored, experts, world):
+    ExpertConflict.objects.create(
+        expert=experts["far"][0], municipality=world.municipality, reason="Работала в управлении"
+    )
+
+    eligible = review.eligible_experts(prescored)
+
+    assert eligible == [experts["far"][1]]
+    with pytest.raises(ScoreError):
+        review.assign(submission=prescored, expert=experts["home"], by=world.users["operator"])
+
+
+def test_automatic_assignment_balances_load(campaign, experts, world):
+    operator = world.users["operator"]
+    for municipality in (world.municipality, world.sibling):
+        Submission.objects.filter(campaign=campaign, municipality=municipality).update(status="prescored")
+
+    made = review.assign_automatically(campaign=campaign, by=operator)
+
+    assigned = list(ReviewAssignment.objects.values_list("expert__username", flat=True))
+    assert made == 2 and sorted(assigned) == ["far-1", "far-2"]  # one each, never the home-region expert
+
+
+def test_two_experts_per_submission_when_the_campaign_says_so(campaign, prescored, experts, world):
+    campaign.experts_per_submission = 2
+    campaign.save()
+
+    review.assign_automatically(campaign=campaign, by=world.users["operator"])
+
+    assert set(prescored.assignments.values_list("expert__username", flat=True)) == {"far-1", "far-2"}
+
+
+def expert_score(submission, expert, code, points, comment=""):
+    criterion = Criterion.objects.select_related("mechanism").get(
+        mechanism__methodology=submission.campaign.methodology, code=code
+    )
+    seen = Score.objects.filter(
+        submission=submission, criterion=criterion, round="expert", by=expert, is_current=True
+    ).first()
+    return review.score_set(
+        submission=submission,
+        criterion=criterion,
+        round="expert",
+        points=points,
+        comment=comment,
+        by=expert,
+        access=access_for(expert),
+        seen=seen.pk if seen else None,
+    )
+
+
+def confirm_all(submission, expert):
+    for code in Criterion.objects.filter(mechanism__methodology=submission.campaign.methodology).values_list(
+        "code", flat=True
+    ):
+        expert_score(submission, expert, code, 2)
+
+
+def test_a_change_needs_a_reason_and_an_unassigned_expert_cannot_score(prescored, experts, world):
+    operator = world.users["operator"]
+    review.review_start(submission=prescored, by=operator, access=access_for(operator))
+    review.assign(submission=prescored, expert=experts["far"][0], by=operator)
+    prescored.refresh_from_db()
+
+    with pytest.raises(ScoreError, match="1.1.2"):
+        expert_score(prescored, experts["far"][0], "1.1.2", 5)
+    changed = expert_score(prescored, experts["far"][0], "1.1.2", 5, "Показатели с формулами есть в приказе")
+    with pytest.raises(ScoreError):
+        expert_score(prescored, experts["far"][1], "1.1.2", 2)
+
+    assert changed.points == 5 and changed.comment
+
+
+def test_one_expert_review_to_final_result(prescored, experts, world):
+    operator, expert = world.users["operator"], experts["far"][0]
+    review.review_start(submission=prescored, by=operator, access=access_for(operator))
+    assignment = review.assign(submission=prescored, expert=expert, by=operator)
+    prescored.refresh_from_db()
+    confirm_all(prescored, expert)
+    expert_score(prescored, expert, "1.1.2", 6, "Есть формулы и целевые значения")
+
+    review.expert_complete(assignment=assignment)
+    review.submission_finalize(submission=prescored, by=operator, access=access_for(operator))
+
+    result = Result.objects.get(submission=prescored)
+    assert result.total == 81 * 2 + 4
+    final = Score.objects.get(submission=prescored, criterion__code="1.1.2", round="final", is_current=True)
+    assert final.points == 6 and final.previous.round == "expert" and final.previous.by == expert
+    assert final.previous.previous.points == 2  # the expert first confirmed the pre-score, then changed it
+
+
+def test_disagreeing_experts_go_to_reconciliation(campaign, prescored, experts, world):
+    campaign.experts_per_submission = 2
+    campaign.save()
+    operator = world.users["operator"]
+    review.review_start(submission=prescored, by=operator, access=access_for(operator))
+    a = review.assign(submission=prescored, expert=experts["far"][0], by=operator)
+    b = review.assign(submission=prescored, expert=experts["far"][1], by=operator)
+    prescored.refresh_from_db()
+    for expert in experts["far"]:
+        confirm_all(prescored, expert)
+    expert_score(prescored, experts["far"][1], "1.1.2", 8, "Всё есть")  # 6 points apart, over the threshold
+    expert_score(prescored, experts["far"][1], "1.1.5", 3, "Анализ есть")  # 1 of 10 apart: within it
+    review.expert_complete(assignment=a)
+    review.expert_complete(assignment=b)
+
+    assert [d["code"] for d in review.discrepancies(prescored)] == ["1.1.2"]
+    with pytest.raises(ScoreError, match="1.1.2"):
+        review.submission_finalize(submission=prescored, by=operator, access=access_for(operator))
+    criterion = Criterion.objects.get(mechanism__methodology=campaign.methodology, code="1.1.2")
+    review.reconcile(
+        submission=prescored,
+        criterion=criterion,
+        points=7,
+        reason="Формулы есть, порогов нет",
+        by=operator,
+        access=access_for(operator),
+    )
+    review.submission_finalize(
+        submission=Submission.objects.get(pk=prescored.pk), by=operator, access=access_for(operator)
+    )
+
+    finals = dict(
+        Score.objects.filter(submission=prescored, round="final", is_current=True).values_list(
+            "criterion__code", "points"
+        )
+    )
+    assert finals["1.1.2"] == 7 and finals["1.1.5"] == 3  # (2 + 3) / 2 rounded half up
+    assert Result.objects.get(submission=prescored).total == 81 * 2 + 5 + 1
+
+
+def test_the_expert_queue_and_blind_review(campaign, prescored, experts, world, client):
+    operator, expert = world.users["operator"], experts["far"][0]
+    review.review_start(submission=prescored, by=operator, access=access_for(operator))
+    review.assign(submission=prescored, expert=expert, by=operator)
+    client.force_login(expert)
+
+    queue = client.get(reverse("expert_queue")).content.decode()
+    seen = client.get(reverse("expert_scoring", args=["test-2026", "kirov"])).content.decode()
+    campaign.blind_review = True
+    campaign.save()
+    blind = client.get(reverse("expert_scoring", args=["test-2026", "kirov"])).content.decode()
+
+    assert "город Киров" in queue
+    assert "Предварительный балл" in seen or "Pre-score" in seen
+    assert "Предварительный балл" not in blind and "Pre-score:" not in blind
+
+
+def test_the_operator_assigns_on_the_experts_page(campaign, prescored, experts, world, as_role):
+    client = as_role(world, "operator")
+
+    page = client.get(reverse("campaign_experts", args=["test-2026"])).content.decode()
+    client.post(reverse("experts_auto", args=["test-2026"]))
+
+    assert "far-1" in page or experts["far"][0].get_full_name() in page
+    assert prescored.assignments.count() == 1
