@@ -236,3 +236,103 @@ def reconcile(request, slug):
     else:
         messages.success(request, _("The final points of %(code)s are set.") % {"code": criterion.code})
     return redirect("campaign_experts", slug)
+
+
+@login_required
+@require_safe
+def campaign_agreement(request, slug):
+    access, campaign = campaign_for(request, slug)
+    access.require(access.is_operator)
+    return render(request, "experts/agreement.html", {"campaign": campaign, "stats": review.agreement_stats(campaign)})
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def appeal_form(request, slug, code):
+    """The organizer's appeal: an argument against the final points of the criteria they choose."""
+    access, submission = submission_for(request, slug, code)
+    access.require(access.can_fill_forms(submission.municipality_id))
+    finals = {
+        s.criterion_id: s
+        for s in Score.objects.filter(submission=submission, round="final", is_current=True).select_related("criterion")
+    }
+    criteria = list(
+        Criterion.objects.filter(mechanism__methodology=submission.campaign.methodology_id)
+        .select_related("mechanism", "component")
+        .order_by("mechanism__order", "component__order")
+    )
+    appealed = {a.criterion_id: a for a in submission.appeals.select_related("decided_by")}
+    if request.method == "POST":
+        items = [
+            (c, request.POST.get(f"a-{c.code}", "")) for c in criteria if request.POST.get(f"a-{c.code}", "").strip()
+        ]
+        try:
+            review.appeal_file(submission=submission, items=items, by=request.user, access=access)
+        except (ScoreError, review.workflow.TransitionError) as exc:
+            messages.error(request, getattr(exc, "message", str(exc)))
+        else:
+            messages.success(
+                request, _("The appeal is filed; an expert who did not review your materials will decide it.")
+            )
+            return redirect("submission_detail", slug, code)
+    rows = [
+        {
+            "criterion": c,
+            "final": finals.get(c.pk),
+            "appeal": appealed.get(c.pk),
+            "text": request.POST.get(f"a-{c.code}", ""),
+        }
+        for c in criteria
+    ]
+    return render(
+        request,
+        "experts/appeal_form.html",
+        {"submission": submission, "campaign": submission.campaign, "rows": rows, "deadline": None},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def appeal_queue(request):
+    access = access_for(request.user)
+    access.require(access.is_expert or access.is_operator)
+    from assessment.models import Appeal
+
+    open_appeals = [
+        a
+        for a in Appeal.objects.filter(outcome="")
+        .select_related("submission__campaign", "submission__municipality__region", "criterion__component", "by")
+        .order_by("filed_at")
+        if access.is_operator or review.may_decide(request.user, a.submission)
+    ]
+    if request.method == "POST":
+        appeal = next((a for a in open_appeals if str(a.pk) == request.POST.get("appeal")), None)
+        if appeal is None:
+            messages.error(request, _("This appeal is not yours to decide, or it has already been decided."))
+            return redirect("appeal_queue")
+        upheld = request.POST.get("outcome") == "upheld"
+        try:
+            points = int(request.POST.get("points", "")) if upheld else None
+        except ValueError:
+            messages.error(request, _("Enter a whole number from 0 to %(max)s.") % {"max": appeal.criterion.max_points})
+            return redirect("appeal_queue")
+        try:
+            review.appeal_decide(
+                appeal=appeal,
+                upheld=upheld,
+                points=points,
+                reason=request.POST.get("reason", ""),
+                by=request.user,
+                access=access,
+            )
+        except (ScoreError, review.workflow.TransitionError) as exc:
+            messages.error(request, getattr(exc, "message", str(exc)))
+        else:
+            messages.success(request, _("The appeal on %(code)s is decided.") % {"code": appeal.criterion.code})
+        return redirect("appeal_queue")
+    for appeal in open_appeals:
+        appeal.final = Score.objects.filter(
+            submission=appeal.submission, criterion=appeal.criterion, round="final", is_current=True
+        ).first()
+        appeal.answer = appeal.submission.answers.filter(criterion=appeal.criterion).prefetch_related("links").first()
+    return render(request, "experts/appeal_queue.html", {"appeals": open_appeals})

@@ -12,10 +12,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from assessment import collection
+from assessment import collection, review
 from assessment.collection import CollectionError, ConflictError
 from assessment.forms import ExtensionForm, ReasonForm
-from assessment.models import Attachment, Criterion, EvidenceLink, MechanismAnalysis, Result
+from assessment.models import Attachment, Criterion, EvidenceLink, MechanismAnalysis, Result, Stage
 from assessment.scope import submissions_for
 from assessment.workflow import TransitionError
 from municipalities.access import access_for
@@ -72,7 +72,13 @@ def submission_detail(request, slug, code):
             "can_prescore": submission.status == "submitted" and access.can_manage_region(region_id),
             "can_start_review": submission.status == "prescored" and access.is_operator,
             "can_finalize": submission.status == "in_review" and access.is_operator,
-            "result": Result.objects.filter(submission=submission).first(),
+            "result": (result := Result.objects.filter(submission=submission).first()),
+            "explanation": review.explain(submission) if result else None,
+            "can_appeal": bool(result)
+            and submission.status in ("finalized", "appealed")
+            and access.can_fill_forms(submission.municipality_id)
+            and (window := campaign.stage_dates.get(Stage.APPEALS)) is not None
+            and window.starts_on <= timezone.localdate() <= window.ends_on,
             "mechanism_titles": {m.code: m.short_title for m in mechanisms},
             "days_left": submission.days_left(),
             "deadline": submission.deadline(),

@@ -733,3 +733,32 @@ class ExpertConflict(models.Model):
 
     def __str__(self):
         return f"{self.expert} × {self.municipality}"
+
+
+class Appeal(models.Model):
+    """The organizer's appeal against the final points of one criterion, decided by an expert who did not
+    review the submission."""
+
+    class Outcome(models.TextChoices):
+        UPHELD = "upheld", _("upheld")
+        REJECTED = "rejected", _("rejected")
+
+    submission = models.ForeignKey(Submission, models.CASCADE, related_name="appeals")
+    criterion = models.ForeignKey(Criterion, models.PROTECT, related_name="+")
+    argument = models.TextField(_("argument"), max_length=5000)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    filed_at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome, blank=True)
+    points = models.PositiveSmallIntegerField(_("points after the appeal"), null=True, blank=True)
+    reason = models.TextField(_("reason of the decision"), blank=True, max_length=5000)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("appeal")
+        verbose_name_plural = _("appeals")
+        ordering = ["submission", "criterion__mechanism__order", "criterion__component__order"]
+        constraints = [models.UniqueConstraint(fields=["submission", "criterion"], name="appeal_once_per_criterion")]
+
+    def __str__(self):
+        return f"{self.submission} {self.criterion.code}"

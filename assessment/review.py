@@ -101,6 +101,12 @@ def score_set(*, submission, criterion, round, points, comment, by, access, seen
     now = timezone.now()
     if current:
         Score.objects.filter(pk=current.pk).update(is_current=False)
+    previous = current
+    if previous is None and round == Score.Round.EXPERT:
+        # An expert's first score follows the pre-score, so the chain of a point reads back to the coordinator.
+        previous = Score.objects.filter(
+            submission=submission, criterion=criterion, round=Score.Round.PRESCORE, is_current=True
+        ).first()
     score = Score.objects.create(
         submission=submission,
         criterion=criterion,
@@ -109,7 +115,7 @@ def score_set(*, submission, criterion, round, points, comment, by, access, seen
         comment=(comment or "").strip(),
         by=by,
         at=now,
-        previous=current,
+        previous=previous,
     )
     # The evidence as it was when scored: a later change of the page shows as "changed since scoring".
     for link in EvidenceLink.objects.filter(answer__submission=submission, answer__criterion=criterion).exclude(
@@ -392,3 +398,180 @@ def reconcile(*, submission, criterion, points, reason, by, access):
         by=by,
         previous=current,
     )
+
+
+# --- explanation and agreement ------------------------------------------------------------------------------
+
+
+def explain(submission):
+    """For every criterion: the current final (or latest) score, who gave it, in which round, why, and the
+    chain of earlier values, from the submission's scores loaded once."""
+    scores = {s.pk: s for s in Score.objects.filter(submission=submission).select_related("by", "criterion")}
+    links = {}
+    for link in EvidenceLink.objects.filter(answer__submission=submission).select_related("answer"):
+        links.setdefault(link.answer.criterion_id, []).append(link)
+    order = {Score.Round.FINAL: 0, Score.Round.APPEAL: 0, Score.Round.EXPERT: 1, Score.Round.PRESCORE: 2}
+    best = {}
+    for s in scores.values():
+        if not s.is_current:
+            continue
+        held = best.get(s.criterion_id)
+        if held is None or (order[s.round], -s.at.timestamp()) < (order[held.round], -held.at.timestamp()):
+            best[s.criterion_id] = s
+    rows = []
+    for criterion in (
+        Criterion.objects.filter(mechanism__methodology=submission.campaign.methodology_id)
+        .select_related("mechanism", "component")
+        .order_by("mechanism__order", "component__order")
+    ):
+        score = best.get(criterion.pk)
+        history, seen, step = [], set(), score
+        while step is not None and step.pk not in seen:
+            seen.add(step.pk)
+            history.append(step)
+            step = scores.get(step.previous_id)
+        rows.append({"criterion": criterion, "score": score, "history": history, "links": links.get(criterion.pk, [])})
+    return rows
+
+
+def agreement_stats(campaign):
+    """Pre-score against expert score, per region and per expert (scoring.agreement on each group)."""
+    prescores = {
+        (sid, cid): points
+        for sid, cid, points in Score.objects.filter(
+            submission__campaign=campaign, round=Score.Round.PRESCORE, is_current=True
+        ).values_list("submission_id", "criterion_id", "points")
+    }
+    by_region, by_expert, names = {}, {}, {}
+    for sid, cid, points, maximum, region, expert_id, first, last in Score.objects.filter(
+        submission__campaign=campaign, round=Score.Round.EXPERT, is_current=True
+    ).values_list(
+        "submission_id",
+        "criterion_id",
+        "points",
+        "criterion__max_points",
+        "submission__municipality__region__name",
+        "by_id",
+        "by__first_name",
+        "by__last_name",
+    ):
+        if (sid, cid) not in prescores:
+            continue
+        pair = (prescores[(sid, cid)], points, maximum)
+        by_region.setdefault(region, []).append(pair)
+        by_expert.setdefault(expert_id, []).append(pair)
+        names[expert_id] = f"{last} {first}".strip()
+    return {
+        "regions": sorted(((name, scoring.agreement(p)) for name, p in by_region.items()), key=lambda x: x[0]),
+        "experts": sorted(((names[e], scoring.agreement(p)) for e, p in by_expert.items()), key=lambda x: x[0]),
+    }
+
+
+# --- appeals --------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def appeal_file(*, submission, items, by, access, today=None):
+    """The organizer appeals the final points of some criteria, each with an argument, in the appeal window."""
+    from assessment.models import Appeal, Stage
+
+    today = today or timezone.localdate()
+    window = submission.campaign.stage_dates.get(Stage.APPEALS)
+    if window is None or not window.starts_on <= today <= window.ends_on:
+        raise ScoreError(_("Appeals are accepted only during the appeal stage of the campaign."))
+    items = [(criterion, (argument or "").strip()) for criterion, argument in items]
+    if not items:
+        raise ScoreError(_("Choose at least one criterion to appeal."))
+    for criterion, argument in items:
+        if not argument:
+            raise ScoreError(_("%(code)s: write the argument of the appeal.") % {"code": criterion.code})
+        if len(argument) > 5000:
+            raise ScoreError(_("The text is longer than %(max)s characters.") % {"max": 5000})
+    taken = set(Appeal.objects.filter(submission=submission).values_list("criterion__code", flat=True))
+    again = [c.code for c, _a in items if c.code in taken]
+    if again:
+        raise ScoreError(_("These criteria have already been appealed: %(codes)s.") % {"codes": ", ".join(again)})
+    if submission.status == Submission.Status.FINALIZED:
+        workflow.apply(
+            submission=submission,
+            name="appeal",
+            by=by,
+            access=access,
+            reason="; ".join(f"{c.code}: {a}" for c, a in items),
+        )
+    elif submission.status != Submission.Status.APPEALED:
+        raise ScoreError(_("Only a finalized result can be appealed."))
+    Appeal.objects.bulk_create(Appeal(submission=submission, criterion=c, argument=a, by=by) for c, a in items)
+
+
+def may_decide(expert, submission):
+    """A different expert: not one who reviewed it, and eligible as for a review (region, conflicts)."""
+    reviewed = submission.assignments.filter(expert=expert).exists()
+    return not reviewed and expert.pk in {e.pk for e in eligible_experts(submission)}
+
+
+@transaction.atomic
+def appeal_decide(*, appeal, upheld, points, reason, by, access):
+    from assessment.models import Appeal
+
+    appeal = (
+        Appeal.objects.select_for_update()
+        .select_related("submission__campaign", "submission__municipality", "criterion")
+        .get(pk=appeal.pk)
+    )
+    submission = appeal.submission
+    if appeal.outcome:
+        raise ScoreError(_("This appeal has already been decided."))
+    if not (access.is_operator or (access.is_expert and may_decide(by, submission))):
+        raise ScoreError(_("The appeal must be decided by an expert who did not review this submission."))
+    if not (reason or "").strip():
+        raise ScoreError(_("Please give the reason."))
+    final = Score.objects.get(
+        submission=submission, criterion=appeal.criterion, round=Score.Round.FINAL, is_current=True
+    )
+    new_points = final.points
+    if upheld:
+        if isinstance(points, bool) or not isinstance(points, int) or not 0 <= points <= appeal.criterion.max_points:
+            raise ScoreError(
+                _("%(code)s: points must be a whole number from 0 to %(max)s.")
+                % {"code": appeal.criterion.code, "max": appeal.criterion.max_points}
+            )
+        new_points = points
+    now = timezone.now()
+    Appeal.objects.filter(pk=appeal.pk).update(
+        outcome=Appeal.Outcome.UPHELD if upheld else Appeal.Outcome.REJECTED,
+        points=new_points,
+        reason=reason.strip(),
+        decided_by=by,
+        decided_at=now,
+    )
+    if upheld and new_points != final.points:
+        decision = Score.objects.create(
+            submission=submission,
+            criterion=appeal.criterion,
+            round=Score.Round.APPEAL,
+            points=new_points,
+            comment=reason.strip(),
+            by=by,
+            at=now,
+            previous=final,
+        )
+        Score.objects.filter(pk=final.pk).update(is_current=False)
+        Score.objects.create(
+            submission=submission,
+            criterion=appeal.criterion,
+            round=Score.Round.FINAL,
+            points=new_points,
+            comment=reason.strip(),
+            by=by,
+            at=now,
+            previous=decision,
+        )
+    if not Appeal.objects.filter(submission=submission, outcome="").exists():
+        decided = Appeal.objects.filter(submission=submission).select_related("criterion")
+        summary = "; ".join(
+            f"{a.criterion.code}: {a.get_outcome_display()}" + (f" ({a.points})" if a.outcome == "upheld" else "")
+            for a in decided
+        )
+        workflow.apply(submission=submission, name="decide_appeal", by=by, access=access, reason=summary)
+        results_compute(campaign=submission.campaign)

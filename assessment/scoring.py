@@ -131,3 +131,52 @@ def distribute(total, specs):
         points[spec.code] += step
         left -= step
     return points
+
+
+def weighted_kappa(pairs, categories):
+    """Cohen's kappa with quadratic weights for ordinal ratings.
+
+    `pairs` is a list of (a, b) ratings, each an integer in range(categories). 1 is perfect agreement,
+    0 what chance alone would give; None when there is nothing to compare or no variance at all."""
+    n = len(pairs)
+    if n == 0 or categories < 2:
+        return None
+    observed = [[0] * categories for _ in range(categories)]
+    for a, b in pairs:
+        observed[a][b] += 1
+    row = [sum(observed[i]) for i in range(categories)]
+    col = [sum(observed[i][j] for i in range(categories)) for j in range(categories)]
+    denominator_weight = (categories - 1) ** 2
+    disagreement = expected = 0.0
+    for i in range(categories):
+        for j in range(categories):
+            weight = (i - j) ** 2 / denominator_weight
+            disagreement += weight * observed[i][j]
+            expected += weight * row[i] * col[j] / n
+    if expected == 0:
+        return None
+    return 1 - disagreement / expected
+
+
+def agreement(pairs):
+    """How an expert's scores compare with the coordinator's: pairs of (prescore, expert, max_points).
+
+    Returns mean absolute difference, share of criteria changed, mean signed difference (positive: the
+    coordinator scored higher than the expert, i.e. over-scored) and a quadratic-weighted kappa over the
+    share of the maximum in five ordinal steps (so that criteria with different maxima compare)."""
+    if not pairs:
+        return {"n": 0, "mae": None, "changed": None, "bias": None, "kappa": None}
+    n = len(pairs)
+    diffs = [pre - exp for pre, exp, _max in pairs]
+
+    def step(points, maximum):
+        return min(4, int(4 * points / maximum + 0.5)) if maximum else 0
+
+    kappa = weighted_kappa([(step(pre, m), step(exp, m)) for pre, exp, m in pairs], 5)
+    return {
+        "n": n,
+        "mae": sum(abs(d) for d in diffs) / n,
+        "changed": sum(1 for d in diffs if d) / n,
+        "bias": sum(diffs) / n,
+        "kappa": kappa,
+    }

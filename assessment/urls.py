@@ -51,7 +51,10 @@ urlpatterns = [
     path("campaigns/<slug:slug>/experts/assign/", expert_views.experts_assign, name="experts_assign"),
     path("campaigns/<slug:slug>/experts/auto/", expert_views.experts_auto, name="experts_auto"),
     path("campaigns/<slug:slug>/experts/reconcile/", expert_views.reconcile, name="reconcile"),
+    path("campaigns/<slug:slug>/agreement/", expert_views.campaign_agreement, name="campaign_agreement"),
     path("experts/queue/", expert_views.expert_queue, name="expert_queue"),
+    path("experts/appeals/", expert_views.appeal_queue, name="appeal_queue"),
+    path("campaigns/<slug:slug>/m/<slug:code>/appeal/", expert_views.appeal_form, name="appeal_form"),
     path("attachments/<int:pk>/", form_views.attachment_download, name="attachment_download"),
     path("attachments/<int:pk>/remove/", form_views.attachment_remove, name="attachment_remove"),
 ]

@@ -132,6 +132,7 @@ def test_one_expert_review_to_final_result(prescored, experts, world):
     final = Score.objects.get(submission=prescored, criterion__code="1.1.2", round="final", is_current=True)
     assert final.points == 6 and final.previous.round == "expert" and final.previous.by == expert
     assert final.previous.previous.points == 2  # the expert first confirmed the pre-score, then changed it
+    assert final.previous.previous.previous.round == "prescore"
 
 
 def test_disagreeing_experts_go_to_reconciliation(campaign, prescored, experts, world):
@@ -199,3 +200,141 @@ def test_the_operator_assigns_on_the_experts_page(campaign, prescored, experts, 
 
     assert "far-1" in page or experts["far"][0].get_full_name() in page
     assert prescored.assignments.count() == 1
+
+
+def test_every_final_point_is_explained_and_agreement_is_measured(prescored, experts, world, as_role):
+    operator, expert = world.users["operator"], experts["far"][0]
+    review.review_start(submission=prescored, by=operator, access=access_for(operator))
+    assignment = review.assign(submission=prescored, expert=expert, by=operator)
+    prescored.refresh_from_db()
+    confirm_all(prescored, expert)
+    expert_score(prescored, expert, "1.1.2", 1, "Показателей нет на сайте")
+    review.expert_complete(assignment=assignment)
+    review.submission_finalize(submission=prescored, by=operator, access=access_for(operator))
+
+    rows = {row["criterion"].code: row for row in review.explain(prescored)}
+    stats = review.agreement_stats(prescored.campaign)
+    page = as_role(world, "organizer").get(reverse("submission_detail", args=["test-2026", "kirov"])).content.decode()
+
+    assert [s.round for s in rows["1.1.2"]["history"]] == ["final", "expert", "expert", "prescore"]
+    assert rows["1.1.2"]["score"].points == 1 and rows["1.1.2"]["history"][1].comment == "Показателей нет на сайте"
+    assert stats["experts"][0][1]["n"] == 81 and stats["experts"][0][1]["bias"] == 1 / 81
+    assert "Показателей нет на сайте" in page
+
+
+@pytest.fixture
+def finalized(campaign, prescored, experts, world):
+    operator, expert = world.users["operator"], experts["far"][0]
+    review.review_start(submission=prescored, by=operator, access=access_for(operator))
+    assignment = review.assign(submission=prescored, expert=expert, by=operator)
+    prescored.refresh_from_db()
+    confirm_all(prescored, expert)
+    review.expert_complete(assignment=assignment)
+    review.submission_finalize(submission=prescored, by=operator, access=access_for(operator))
+    return Submission.objects.get(pk=prescored.pk)
+
+
+def test_an_appeal_is_decided_by_a_different_expert_and_results_are_recomputed(finalized, experts, world):
+    organizer = world.users["organizer"]
+    criterion = Criterion.objects.get(mechanism__methodology=finalized.campaign.methodology, code="1.1.2")
+    before = Result.objects.get(submission=finalized)
+
+    review.appeal_file(
+        submission=finalized,
+        items=[(criterion, "Показатели опубликованы: приказ № 214")],
+        by=organizer,
+        access=access_for(organizer),
+    )
+    appeal = finalized.appeals.get()
+    with pytest.raises(ScoreError):  # the reviewer of this submission may not decide
+        review.appeal_decide(
+            appeal=appeal, upheld=True, points=6, reason="x", by=experts["far"][0], access=access_for(experts["far"][0])
+        )
+    with pytest.raises(ScoreError):  # nor the expert of its region
+        review.appeal_decide(
+            appeal=appeal, upheld=True, points=6, reason="x", by=experts["home"], access=access_for(experts["home"])
+        )
+    review.appeal_decide(
+        appeal=appeal,
+        upheld=True,
+        points=6,
+        reason="Приказ найден",
+        by=experts["far"][1],
+        access=access_for(experts["far"][1]),
+    )
+
+    after = Result.objects.get(submission=finalized)
+    final = Score.objects.get(submission=finalized, criterion=criterion, round="final", is_current=True)
+    assert Submission.objects.get(pk=finalized.pk).status == "finalized"
+    assert after.total == before.total + 4 and after.version == before.version + 1
+    assert final.points == 6 and final.previous.round == "appeal"
+    assert finalized.status_changes.filter(new="finalized").last().reason.startswith("1.1.2")
+
+
+def test_a_second_appeal_on_the_same_criterion_is_refused(finalized, world):
+    organizer = world.users["organizer"]
+    criterion = Criterion.objects.get(mechanism__methodology=finalized.campaign.methodology, code="1.1.2")
+    review.appeal_file(submission=finalized, items=[(criterion, "Довод")], by=organizer, access=access_for(organizer))
+
+    with pytest.raises(ScoreError, match="1.1.2"):
+        review.appeal_file(
+            submission=Submission.objects.get(pk=finalized.pk),
+            items=[(criterion, "Ещё раз")],
+            by=organizer,
+            access=access_for(organizer),
+        )
+
+    assert finalized.appeals.count() == 1
+
+
+def test_appeals_only_in_the_appeal_window_and_only_by_the_organizer(finalized, world):
+    import datetime
+
+    criterion = Criterion.objects.get(mechanism__methodology=finalized.campaign.methodology, code="1.1.2")
+    organizer, coordinator = world.users["organizer"], world.users["coordinator"]
+
+    with pytest.raises(ScoreError):
+        review.appeal_file(
+            submission=finalized,
+            items=[(criterion, "Довод")],
+            by=organizer,
+            access=access_for(organizer),
+            today=datetime.date(2000, 1, 1),
+        )
+    with pytest.raises(Exception):  # noqa: B017 — the workflow refuses a coordinator
+        review.appeal_file(
+            submission=finalized, items=[(criterion, "Довод")], by=coordinator, access=access_for(coordinator)
+        )
+
+
+def test_a_finalized_score_cannot_be_changed_except_by_an_appeal(finalized, world):
+    coordinator = world.users["coordinator"]
+    criterion = Criterion.objects.select_related("mechanism").get(
+        mechanism__methodology=finalized.campaign.methodology, code="1.1.2"
+    )
+
+    with pytest.raises(ScoreError):
+        review.score_set(
+            submission=finalized,
+            criterion=criterion,
+            round="prescore",
+            points=0,
+            comment="",
+            by=coordinator,
+            access=access_for(coordinator),
+            seen=None,
+        )
+
+
+def test_the_appeal_pages(finalized, experts, world, as_role, client):
+    organizer_client = as_role(world, "organizer")
+
+    organizer_client.post(reverse("appeal_form", args=["test-2026", "kirov"]), {"a-1.1.2": "Показатели опубликованы"})
+    client.force_login(experts["far"][1])
+    queue = client.get(reverse("appeal_queue")).content.decode()
+    appeal = finalized.appeals.get()
+    client.post(reverse("appeal_queue"), {"appeal": appeal.pk, "outcome": "rejected", "reason": "Документ не найден"})
+
+    assert "Показатели опубликованы" in queue
+    appeal.refresh_from_db()
+    assert appeal.outcome == "rejected" and appeal.decided_by == experts["far"][1]

@@ -58,3 +58,39 @@ def test_competition_ranking_shares_ranks_and_skips():
     assert competition_ranks(totals) == [1, 2, 3, 4, 5, 5]
     assert competition_ranks([10, 20, 20, 5]) == [3, 1, 1, 4]
     assert competition_ranks([]) == []
+
+
+def test_weighted_kappa_perfect_chance_and_opposite():
+    from assessment.scoring import weighted_kappa
+
+    perfect = [(0, 0), (1, 1), (2, 2), (3, 3), (4, 4)]
+    opposite = [(0, 4), (1, 3), (3, 1), (4, 0)]
+
+    assert weighted_kappa(perfect, 5) == 1
+    assert weighted_kappa(opposite, 5) < 0
+    assert weighted_kappa([], 5) is None
+
+
+def test_agreement_shows_a_coordinator_who_over_scores():
+    from assessment.scoring import agreement
+
+    pairs = [(5, 3, 5), (10, 8, 10), (2, 2, 5), (4, 4, 9), (0, 0, 10), (6, 6, 8)]
+
+    stats = agreement(pairs)
+
+    assert stats["n"] == 6
+    assert stats["mae"] == 4 / 6
+    assert stats["changed"] == 2 / 6
+    assert stats["bias"] == 4 / 6  # positive: the coordinator scored higher
+    assert 0 < stats["kappa"] < 1
+
+
+def test_distribute_spreads_a_total_within_maxima():
+    from assessment.scoring import CriterionSpec, distribute
+
+    specs = [CriterionSpec(f"1.1.{i}", "1.1", m) for i, m in enumerate([5, 10, 5], start=1)]
+
+    points = distribute(13, specs)
+
+    assert sum(points.values()) == 13
+    assert all(points[s.code] <= s.max_points for s in specs)

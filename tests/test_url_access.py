@@ -150,6 +150,22 @@ ROWS = {
         name: Row(lambda w, name=name: reverse(name, args=["test-2026", "kirov"]), everyone=405, post=302)
         for name in ["prescore_complete", "review_start", "submission_finalize"]
     },
+    "campaign_agreement": Row(
+        lambda w: reverse("campaign_agreement", args=["test-2026"]),
+        ok={"operator"},
+        denied=LOGGED_IN - {"operator", "nobody"},
+    ),
+    "appeal_queue": Row(
+        plain("appeal_queue"), ok={"expert", "operator"}, denied=LOGGED_IN - {"expert", "operator"}, post=302
+    ),
+    "appeal_form": Row(
+        lambda w: reverse("appeal_form", args=["test-2026", w.municipality.code]),
+        lambda w: reverse("appeal_form", args=["test-2026", w.other_municipality.code]),
+        ok={"organizer", "deputy"},
+        denied={"operator", "ministry", "coordinator", "expert"},
+        other_denied={"operator", "ministry"},
+        post=200,
+    ),
     "expert_queue": Row(plain("expert_queue"), ok={"expert"}, denied=LOGGED_IN - {"expert"}),
     "campaign_experts": Row(
         lambda w: reverse("campaign_experts", args=["test-2026"]),
