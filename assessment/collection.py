@@ -446,8 +446,24 @@ def submission_submit(*, submission, by, access, today=None):
 
 
 @transaction.atomic
-def submission_return(*, submission, by, access, reason):
-    workflow.apply(submission=submission, name="return", by=by, access=access, reason=reason)
+def submission_return(*, submission, by, access, reason, criteria=()):
+    """Send the forms back, naming the criteria to correct; the organizer fixes only those and resubmits."""
+    codes = sorted(
+        {c.strip() for c in criteria if c.strip()}, key=lambda c: [int(p) for p in c.split(".") if p.isdigit()]
+    )
+    known = set(
+        Criterion.objects.filter(mechanism__methodology=submission.campaign.methodology_id).values_list(
+            "code", flat=True
+        )
+    )
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        raise CollectionError(_("Unknown criteria: %(codes)s.") % {"codes": ", ".join(unknown[:5])})
+    workflow.apply(submission=submission, name="return", by=by, access=access, reason=reason, criteria=codes)
+    if codes:
+        # The named criteria must be looked at again before the next submit.
+        Answer.objects.filter(submission=submission, criterion__code__in=codes).update(is_complete=False)
+        reason = _("Criteria to correct: %(codes)s.") % {"codes": ", ".join(codes)} + "\n\n" + reason
     url = _link(reverse("submission_detail", args=[submission.campaign.slug, submission.municipality.code]))
     schedule_mail(
         [

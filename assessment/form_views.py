@@ -65,7 +65,7 @@ def submission_detail(request, slug, code):
             "extensions": submission.extensions.select_related("granted_by"),
             "can_fill": _can_fill(access, submission),
             "can_submit": access.can_fill_forms(submission.municipality_id) and submission.is_editable,
-            "can_return": submission.status in ("submitted", "prescored")
+            "can_return": submission.status in ("submitted", "prescored", "in_review")
             and (access.is_operator or region_id in access.coordinated_region_ids),
             "can_extend": access.can_manage_region(region_id) and submission.is_editable,
             "can_view_scores": access.is_national or region_id in access.coordinated_region_ids,
@@ -83,6 +83,12 @@ def submission_detail(request, slug, code):
             "days_left": submission.days_left(),
             "deadline": submission.deadline(),
             "return_form": ReasonForm(),
+            "criteria_choices": Criterion.objects.filter(mechanism__methodology=campaign.methodology_id)
+            .select_related("component")
+            .order_by("mechanism__order", "component__order"),
+            "last_return": submission.status_changes.filter(new="returned").order_by("-at").first()
+            if submission.status == "returned"
+            else None,
             "extension_form": ExtensionForm(),
         },
     )
@@ -117,6 +123,10 @@ def _mechanism_context(access, submission, mechanism, errors=None, posted=None):
                 "error": (errors or {}).get(criterion.code),
             }
         )
+    last_return = submission.status_changes.filter(new="returned").order_by("-at").first()
+    to_fix = set(last_return.criteria) if last_return and submission.status == "returned" else set()
+    for block in blocks:
+        block["to_fix"] = block["criterion"].code in to_fix
     analysis = MechanismAnalysis.objects.filter(submission=submission, mechanism=mechanism).first()
     mechanisms = list(submission.campaign.methodology.mechanisms.order_by("order"))
     state = collection.progress([submission.pk], submission.campaign.methodology_id)[submission.pk]
@@ -398,20 +408,28 @@ def submission_submit(request, slug, code):
 @require_POST
 def submission_return(request, slug, code):
     access, submission = submission_for(request, slug, code)
-    access.require(access.is_operator or submission.municipality.region_id in access.coordinated_region_ids)
+    is_reviewer = submission.assignments.filter(expert_id=access.user_id, is_active=True).exists()
+    access.require(
+        access.is_operator or submission.municipality.region_id in access.coordinated_region_ids or is_reviewer
+    )
+    back = redirect("expert_scoring", slug, code) if is_reviewer else redirect("submission_detail", slug, code)
     form = ReasonForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Please give the reason: the organizer will see it."))
-        return redirect("submission_detail", slug, code)
+        return back
     try:
         collection.submission_return(
-            submission=submission, by=request.user, access=access, reason=form.cleaned_data["reason"]
+            submission=submission,
+            by=request.user,
+            access=access,
+            reason=form.cleaned_data["reason"],
+            criteria=request.POST.getlist("criteria"),
         )
-    except TransitionError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("The forms are returned to the organizer."))
-    return redirect("submission_detail", slug, code)
+    except (TransitionError, CollectionError) as exc:
+        messages.error(request, getattr(exc, "message", str(exc)))
+        return back
+    messages.success(request, _("The forms are returned to the organizer."))
+    return redirect("expert_queue") if is_reviewer else redirect("submission_detail", slug, code)
 
 
 @login_required

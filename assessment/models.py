@@ -465,6 +465,8 @@ class StatusChange(models.Model):
     reason = models.TextField(_("reason"), blank=True)
     # What the organizer had sent, frozen at each submit: later rounds never overwrite an earlier one.
     snapshot = models.JSONField(null=True, blank=True)
+    # The criteria named when the submission was sent back for corrections.
+    criteria = models.JSONField(default=list, blank=True)
 
     class Meta:
         verbose_name = _("status change")

@@ -89,12 +89,19 @@ def may(access, transition, submission):
         if role == "organizer" and submission.municipality_id in access.organized_municipality_ids:
             return True
         if role == "expert" and access.is_expert:
-            return True  # narrowed to the assigned experts by the scoring capability
+            if transition.name == "decide_appeal":
+                return True  # which expert may decide is checked by review.may_decide
+            from assessment.models import ReviewAssignment
+
+            if ReviewAssignment.objects.filter(
+                submission=submission, expert_id=access.user_id, is_active=True
+            ).exists():
+                return True
     return False
 
 
 @transaction.atomic
-def apply(*, submission, name, by, access, reason="", snapshot=None, **fields):
+def apply(*, submission, name, by, access, reason="", snapshot=None, criteria=(), **fields):
     """Move `submission` by transition `name`, or raise TransitionError with a message for the user."""
     transition = TRANSITIONS[name]
     if not may(access, transition, submission):
@@ -114,7 +121,14 @@ def apply(*, submission, name, by, access, reason="", snapshot=None, **fields):
     if not moved:
         raise TransitionError(_("Someone else has just changed this submission. Reload the page to see its state."))
     StatusChange.objects.create(
-        submission=submission, old=old, new=transition.target, by=by, at=now, reason=reason, snapshot=snapshot
+        submission=submission,
+        old=old,
+        new=transition.target,
+        by=by,
+        at=now,
+        reason=reason,
+        snapshot=snapshot,
+        criteria=list(criteria),
     )
     submission.status = transition.target
     submission.last_activity_at = now

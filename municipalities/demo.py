@@ -274,6 +274,7 @@ class Loader:
         self.campaigns(methodology, timezone.localdate())
         with transaction.atomic():
             demo_collection(None)
+            demo_states_2026()
             demo_results_2020()
         return self.created
 
@@ -281,6 +282,9 @@ class Loader:
 # The 2026 campaign at mid-collection: how far each municipality has got (share of criteria complete).
 FILL_2026 = {
     "kumeny": 1.0,  # already submitted
+    "yashkul": 1.0,  # pre-scored, waiting for experts
+    "yashalta": 1.0,  # in expert review
+    "lagan": 1.0,  # returned for corrections
     "kirov": 0.7,
     "elista": 0.45,
     "slobodskoy": 0.35,
@@ -378,7 +382,7 @@ def demo_collection(loader_user):
     municipalities = {m.code: m for m in Municipality.objects.filter(code__in=FILL_2026)}
     for code, share in FILL_2026.items():
         submission = demo_answers(campaign, municipalities[code], share, criteria)
-        if share == 1.0 and submission.status == Submission.Status.DRAFT:
+        if code == "kumeny" and submission.status == Submission.Status.DRAFT:
             from assessment.collection import snapshot
 
             organizer = get_user_model().objects.get(username=f"organizer-{code}")
@@ -413,13 +417,17 @@ TOTALS_2020 = {
 }
 
 
+PRESCORE_EXTRA_2020 = {"elista": 13, "iki-burul": 5, "lagan": 3, "kirov": 9, "slobodskoy": 6, "orlov": 4}
+EXPERT_REASON = "Подтверждающий документ на сайте МОУО не найден; балл снижен по результатам перепроверки."
+
+
 def demo_results_2020():
     """The finished 2020 campaign: every submission finalized with pre-scores and final scores that add
     up to the seed totals, and its results and ranks computed."""
     from datetime import datetime, time
 
     from assessment import review, scoring
-    from assessment.models import Campaign, Criterion, Score, StatusChange, Submission
+    from assessment.models import Campaign, Criterion, ReviewAssignment, Score, StatusChange, Submission
     from assessment.services import submissions_ensure
 
     campaign = Campaign.objects.filter(slug="2020-approbation").first()
@@ -441,21 +449,48 @@ def demo_results_2020():
         "in_review": datetime.combine(date(2020, 8, 17), time(9), tz),
         "finalized": datetime.combine(date(2020, 9, 7), time(18), tz),
     }
-    scores, changes = [], []
-    for submission in campaign.submissions.select_related("municipality"):
+    scores, changes, assignments = [], [], []
+    # Kirov is reviewed by the expert from Kalmykia and the other way round: never one's own region.
+    reviewers = {"43": User.objects.get(username="expert-2"), "08": User.objects.get(username="expert-1")}
+    for submission in campaign.submissions.select_related("municipality__region"):
         code = submission.municipality.code
         points = scoring.distribute(TOTALS_2020.get(code, 0), specs)
+        # The coordinators were more generous than the experts in a few municipalities (as in Kalmykia's
+        # re-check): their pre-scores are higher there, and each change of the expert carries a reason.
+        generous = scoring.distribute(min(555, TOTALS_2020.get(code, 0) + PRESCORE_EXTRA_2020.get(code, 0)), specs)
         coordinator = coordinators.get(submission.municipality.region_id, operator)
+        expert = reviewers[submission.municipality.region.code]
+        assignments.append(
+            ReviewAssignment(
+                submission=submission,
+                expert=expert,
+                assigned_by=operator,
+                assigned_at=moments["in_review"],
+                due_on=date(2020, 9, 7),
+                completed_at=moments["finalized"],
+            )
+        )
         for spec in specs:
+            changed = generous[spec.code] != points[spec.code]
             scores.append(
                 Score(
                     submission=submission,
                     criterion=criteria[spec.code],
                     round=Score.Round.PRESCORE,
-                    points=points[spec.code],
+                    points=generous[spec.code],
                     by=coordinator,
                     at=moments["prescored"],
-                    is_current=True,
+                )
+            )
+            scores.append(
+                Score(
+                    submission=submission,
+                    criterion=criteria[spec.code],
+                    round=Score.Round.EXPERT,
+                    points=points[spec.code],
+                    by=expert,
+                    at=moments["in_review"],
+                    comment=EXPERT_REASON if changed else "",
                 )
             )
         organizer = User.objects.filter(username=f"organizer-{code}").first() or operator
@@ -469,7 +504,15 @@ def demo_results_2020():
             changes.append(StatusChange(submission=submission, old=previous, new=status, by=who, at=moments[status]))
             previous = status
     Score.objects.bulk_create(scores, batch_size=2000)
-    prescores = list(Score.objects.filter(submission__campaign=campaign, round=Score.Round.PRESCORE))
+    ReviewAssignment.objects.bulk_create(assignments)
+    prescores = {
+        (s.submission_id, s.criterion_id): s
+        for s in Score.objects.filter(submission__campaign=campaign, round=Score.Round.PRESCORE)
+    }
+    experts = list(Score.objects.filter(submission__campaign=campaign, round=Score.Round.EXPERT))
+    for s in experts:
+        s.previous = prescores[(s.submission_id, s.criterion_id)]
+    Score.objects.bulk_update(experts, ["previous"], batch_size=2000)
     Score.objects.bulk_create(
         (
             Score(
@@ -477,12 +520,12 @@ def demo_results_2020():
                 criterion_id=s.criterion_id,
                 round=Score.Round.FINAL,
                 points=s.points,
+                comment=s.comment,
                 by=operator,
                 at=moments["finalized"],
                 previous=s,
-                is_current=True,
             )
-            for s in prescores
+            for s in experts
         ),
         batch_size=2000,
     )
@@ -491,3 +534,71 @@ def demo_results_2020():
         status=Submission.Status.FINALIZED, submitted_at=moments["submitted"], last_activity_at=moments["finalized"]
     )
     review.results_compute(campaign=campaign)
+
+
+def demo_states_2026():
+    """Give every role something to do in 2026: a submission pre-scored and waiting for experts (Яшкульский),
+    one in expert review with expert-1 (Яшалтинский), one returned for corrections (Лаганский)."""
+    from assessment import review, scoring
+    from assessment.collection import snapshot
+    from assessment.models import Campaign, Criterion, ReviewAssignment, Score, StatusChange, Submission
+
+    campaign = Campaign.objects.filter(slug="2026").first()
+    if campaign is None or campaign.submissions.exclude(status__in=["draft", "submitted"]).exists():
+        return
+    User = get_user_model()
+    operator = User.objects.get(username="operator")
+    criteria = {c.code: c for c in Criterion.objects.filter(mechanism__methodology=campaign.methodology_id)}
+    specs = review.specs_for(campaign.methodology_id)
+    now = timezone.now()
+    plan = {"yashkul": ("prescored", 190), "yashalta": ("in_review", 240), "lagan": ("returned", None)}
+    for code, (status, total) in plan.items():
+        submission = Submission.objects.select_related("municipality__region").get(
+            campaign=campaign, municipality__code=code
+        )
+        organizer = User.objects.get(username=f"organizer-{code}")
+        coordinator = User.objects.get(username=f"coordinator-{submission.municipality.region.code}")
+        changes = [
+            StatusChange(
+                submission=submission, old="draft", new="submitted", by=organizer, at=now, snapshot=snapshot(submission)
+            )
+        ]
+        if status == "returned":
+            changes.append(
+                StatusChange(
+                    submission=submission,
+                    old="submitted",
+                    new="returned",
+                    by=coordinator,
+                    at=now,
+                    criteria=["1.2.2", "2.2.4"],
+                    reason="Критерии отбора ШНОР приведены без пороговых значений; мониторинг эффективности руководителей "
+                    "за 2025 год не опубликован на сайте.",
+                )
+            )
+        else:
+            points = scoring.distribute(total, specs)
+            Score.objects.bulk_create(
+                Score(
+                    submission=submission,
+                    criterion=criteria[s.code],
+                    round=Score.Round.PRESCORE,
+                    points=points[s.code],
+                    by=coordinator,
+                    at=now,
+                )
+                for s in specs
+            )
+            changes.append(
+                StatusChange(submission=submission, old="submitted", new="prescored", by=coordinator, at=now)
+            )
+        if status == "in_review":
+            changes.append(StatusChange(submission=submission, old="prescored", new="in_review", by=operator, at=now))
+            ReviewAssignment.objects.create(
+                submission=submission,
+                expert=User.objects.get(username="expert-1"),
+                assigned_by=operator,
+                due_on=timezone.localdate() + timedelta(days=50),
+            )
+        StatusChange.objects.bulk_create(changes)
+        Submission.objects.filter(pk=submission.pk).update(status=status, submitted_at=now, last_activity_at=now)

@@ -338,3 +338,45 @@ def test_the_appeal_pages(finalized, experts, world, as_role, client):
     assert "Показатели опубликованы" in queue
     appeal.refresh_from_db()
     assert appeal.outcome == "rejected" and appeal.decided_by == experts["far"][1]
+
+
+def test_an_expert_sends_back_naming_criteria_and_the_organizer_sees_them(prescored, experts, world, client, as_role):
+    operator, expert = world.users["operator"], experts["far"][0]
+    review.review_start(submission=prescored, by=operator, access=access_for(operator))
+    review.assign(submission=prescored, expert=expert, by=operator)
+    from assessment.models import Answer
+
+    Answer.objects.get_or_create(
+        submission=prescored,
+        criterion=Criterion.objects.get(mechanism__methodology=prescored.campaign.methodology, code="1.1.1"),
+    )
+    Answer.objects.filter(submission=prescored).update(is_complete=True)
+    client.force_login(expert)
+
+    response = client.post(
+        reverse("submission_return", args=["test-2026", "kirov"]),
+        {"criteria": ["1.1.1", "2.5.9"], "reason": "Нет ссылки на приказ о целях"},
+    )
+
+    change = prescored.status_changes.get(new="returned")
+    assert response.status_code == 302 and change.criteria == ["1.1.1", "2.5.9"] and change.by == expert
+    assert not Answer.objects.get(submission=prescored, criterion__code="1.1.1").is_complete
+    page = as_role(world, "organizer").get(reverse("submission_detail", args=["test-2026", "kirov"])).content.decode()
+    assert "Нет ссылки на приказ о целях" in page and "2.5.9" in page
+    form = (
+        as_role(world, "organizer")
+        .get(reverse("submission_mechanism", args=["test-2026", "kirov", "1.1"]))
+        .content.decode()
+    )
+    assert "text-bg-danger" in form
+
+
+def test_an_expert_not_assigned_cannot_send_back(prescored, experts, world, client):
+    operator = world.users["operator"]
+    review.review_start(submission=prescored, by=operator, access=access_for(operator))
+    client.force_login(experts["far"][1])
+
+    response = client.post(reverse("submission_return", args=["test-2026", "kirov"]), {"reason": "x"})
+
+    assert response.status_code == 404
+    assert Submission.objects.get(pk=prescored.pk).status == "in_review"
