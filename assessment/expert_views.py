@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, F, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -36,7 +36,7 @@ def expert_queue(request):
                 ),
             )
         )
-        .order_by("completed_at", "due_on")
+        .order_by(F("completed_at").asc(nulls_first=True), "due_on")
     )
     return render(request, "experts/queue.html", {"assignments": assignments})
 
@@ -123,7 +123,10 @@ def expert_scoring(request, slug, code):
                 "answer": answers.get(c.pk),
                 "prescore": None if blind else prescores.get(c.pk),
                 "score": score,
-                "points": data["points"] if data else (score.points if score else ""),
+                # Without a blind review the pre-score is offered: saving it unchanged confirms it.
+                "points": data["points"]
+                if data
+                else (score.points if score else ("" if blind or c.pk not in prescores else prescores[c.pk].points)),
                 "comment": data["comment"] if data else (score.comment if score else ""),
                 "error": errors.get(c.code),
             }

@@ -6,6 +6,7 @@ each point keeps who gave it, when, why and what it replaced."""
 from decimal import Decimal
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +24,25 @@ class ScoreError(Exception):
         super().__init__(message)
         self.message = message
         self.conflict = conflict
+
+
+def _operator_emails():
+    from municipalities.models import Appointment, Role
+
+    return list(
+        Appointment.objects.active()
+        .filter(role=Role.OPERATOR)
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
+    )
+
+
+def _notify(to, subject, body, path):
+    from django.conf import settings
+
+    from assessment.tasks import schedule_mail
+
+    schedule_mail([{"to": list(to), "subject": subject, "body": f"{body}\n\n{settings.SITE_URL}{path}"}])
 
 
 def specs_for(methodology_id):
@@ -136,7 +156,15 @@ def prescore_complete(*, submission, by, access):
             _("Not every criterion has points yet: %(codes)s.") % {"codes": ", ".join(missing[:12])}
             + ("…" if len(missing) > 12 else "")
         )
-    return workflow.apply(submission=submission, name="prescore", by=by, access=access)
+    workflow.apply(submission=submission, name="prescore", by=by, access=access)
+    _notify(
+        _operator_emails(),
+        _("Pre-scored: %(municipality)s") % {"municipality": submission.municipality},
+        _("The coordinator has pre-scored %(municipality)s; assign the experts.")
+        % {"municipality": submission.municipality},
+        reverse("campaign_experts", args=[submission.campaign.slug]),
+    )
+    return submission
 
 
 @transaction.atomic
@@ -200,6 +228,16 @@ def submission_finalize(*, submission, by, access):
         )
     Score.objects.bulk_create(finals)
     results_compute(campaign=submission.campaign)
+    from assessment.collection import organizer_emails
+
+    result = Result.objects.get(submission=submission)
+    _notify(
+        organizer_emails(submission),
+        _("The result of %(municipality)s") % {"municipality": submission.municipality},
+        _("The result is final: %(total)s of %(max)s points. The explanation of every point is on the page.")
+        % {"total": result.total, "max": result.max_total},
+        reverse("submission_detail", args=[submission.campaign.slug, submission.municipality.code]),
+    )
     return submission
 
 
@@ -290,24 +328,12 @@ def assign(*, submission, expert, by, due_on=None):
     if submission.assignments.filter(is_active=True).count() >= submission.campaign.experts_per_submission:
         raise ScoreError(_("This submission already has its experts."))
     assignment = ReviewAssignment.objects.create(submission=submission, expert=expert, assigned_by=by, due_on=due_on)
-    from django.urls import reverse
-
-    from assessment.collection import _link
-    from assessment.tasks import schedule_mail
-
-    schedule_mail(
-        [
-            {
-                "to": [expert.email] if expert.email else [],
-                "subject": _("A submission to review: %(municipality)s") % {"municipality": submission.municipality},
-                "body": _("You are assigned to review %(municipality)s in «%(campaign)s».\n\n%(url)s")
-                % {
-                    "municipality": submission.municipality,
-                    "campaign": submission.campaign,
-                    "url": _link(reverse("expert_queue")),
-                },
-            }
-        ]
+    _notify(
+        [expert.email] if expert.email else [],
+        _("A submission to review: %(municipality)s") % {"municipality": submission.municipality},
+        _("You are assigned to review %(municipality)s in «%(campaign)s».")
+        % {"municipality": submission.municipality, "campaign": submission.campaign},
+        reverse("expert_queue"),
     )
     return assignment
 
@@ -575,3 +601,11 @@ def appeal_decide(*, appeal, upheld, points, reason, by, access):
         )
         workflow.apply(submission=submission, name="decide_appeal", by=by, access=access, reason=summary)
         results_compute(campaign=submission.campaign)
+        from assessment.collection import organizer_emails
+
+        _notify(
+            organizer_emails(submission),
+            _("Your appeal is decided"),
+            summary,
+            reverse("submission_detail", args=[submission.campaign.slug, submission.municipality.code]),
+        )

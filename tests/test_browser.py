@@ -224,3 +224,31 @@ def test_coordinator_prescores_with_a_running_total(page, live_server, demo):
     shot(page, "prescoring-kumeny")
     assert page.locator("#p-1\\.1\\.2").input_value() == "10"
     assert not page.console_errors, page.console_errors
+
+
+def test_expert_changes_a_score_with_a_reason_and_the_operator_finalizes(page, live_server, demo):
+    login(page, live_server, "expert-1")
+    page.get_by_role("link", name="Моя экспертиза").first.click()
+    page.get_by_role("link", name="Яшалтинский район").first.click()  # the open review comes first
+
+    current = int(page.locator("#p-1\\.1\\.2").input_value())
+    page.locator("#p-1\\.1\\.2").fill(str(current - 1 if current else 1))
+    page.get_by_role("button", name="Сохранить баллы").click()
+    page.locator("#c-1\\.1\\.2.list-group-item-danger").wait_for()  # a change without a reason is refused
+    page.console_errors.clear()  # that refusal is a 400 page, which the console reports
+    page.locator("#c-1\\.1\\.2 textarea").fill("Перечень показателей не содержит формул расчёта")
+    page.get_by_role("button", name="Сохранить баллы").click()
+    page.locator(".alert-success").wait_for()
+    shot(page, "expert-scoring")
+    page.get_by_role("button", name="Завершить экспертизу").click()
+    page.locator(".alert-success").wait_for()
+
+    page.context.clear_cookies()
+    login(page, live_server, "operator")
+    page.goto(f"{live_server.url}/campaigns/2026/m/yashalta/")
+    page.get_by_role("button", name="Утвердить итоги").click()
+    page.locator(".result-card").wait_for()
+    assert "/ 555" in page.locator(".result-card").inner_text()
+    assert "Перечень показателей не содержит формул расчёта" in page.locator("#explanation").inner_text()
+    shot(page, "result-yashalta")
+    assert not page.console_errors, page.console_errors
