@@ -6,6 +6,7 @@ each point keeps who gave it, when, why and what it replaced."""
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -242,53 +243,68 @@ def submission_finalize(*, submission, by, access):
 
 
 def results_compute(*, campaign):
-    """(Re)compute the Result of every finalized submission of the campaign, and all ranks, in bulk."""
-    finalized = list(
-        campaign.submissions.filter(
-            status__in=[Submission.Status.FINALIZED, Submission.Status.APPEALED]
-        ).select_related("municipality")
-    )
-    specs = specs_for(campaign.methodology_id)
+    """(Re)compute the Result of every finalized submission of the campaign, and all ranks.
+
+    Points are summed per mechanism in the database (one GROUP BY), levels and ranks in scoring.py, and the
+    results are replaced in bulk: a national campaign is recomputed in a few statements."""
+    done = [Submission.Status.FINALIZED, Submission.Status.APPEALED]
+    finalized, regions = {}, {}
+    for pk, municipality_id, region_id in campaign.submissions.filter(status__in=done).values_list(
+        "pk", "municipality_id", "municipality__region_id"
+    ):
+        finalized[pk], regions[pk] = municipality_id, region_id
+    maxima = {}
+    for spec in specs_for(campaign.methodology_id):
+        maxima[spec.mechanism] = maxima.get(spec.mechanism, 0) + spec.max_points
+    sums = {pk: {} for pk in finalized}
+    for sid, mechanism, points in (
+        Score.objects.filter(
+            submission__campaign=campaign, submission__status__in=done, round=Score.Round.FINAL, is_current=True
+        )
+        .values_list("submission_id", "criterion__mechanism__code")
+        .annotate(points=Sum("points"))
+        .values_list("submission_id", "criterion__mechanism__code", "points")
+    ):
+        sums[sid][mechanism] = points
     bands = campaign.methodology.bands
-    points = current_points([s.pk for s in finalized], Score.Round.FINAL)
-    summaries = {s.pk: scoring.summarize(points[s.pk], specs, bands) for s in finalized}
-    country = dict(zip(summaries, scoring.competition_ranks([summaries[pk].total for pk in summaries]), strict=True))
+    summaries = {pk: scoring.summarize_mechanisms(sums[pk], maxima, bands) for pk in finalized}
+    ids = list(summaries)
+    country = dict(zip(ids, scoring.competition_ranks([summaries[pk].total for pk in ids]), strict=True))
     by_region = {}
-    for s in finalized:
-        by_region.setdefault(s.municipality.region_id, []).append(s.pk)
+    for pk in ids:
+        by_region.setdefault(regions[pk], []).append(pk)
     region_rank = {}
-    for ids in by_region.values():
-        region_rank.update(zip(ids, scoring.competition_ranks([summaries[pk].total for pk in ids]), strict=True))
-    existing = {r.submission_id: r for r in Result.objects.filter(campaign=campaign)}
+    for members in by_region.values():
+        region_rank.update(
+            zip(members, scoring.competition_ranks([summaries[pk].total for pk in members]), strict=True)
+        )
+    versions = dict(Result.objects.filter(campaign=campaign).values_list("submission_id", "version"))
     now = timezone.now()
-    to_create, to_update = [], []
-    for s in finalized:
-        summary = summaries[s.pk]
-        values = {
-            "total": summary.total,
-            "max_total": summary.max_total,
-            "share": round(summary.share, 4),
-            "level": summary.level,
-            "mechanisms": summary.mechanisms,
-            "rank_region": region_rank[s.pk],
-            "rank_country": country[s.pk],
-            "computed_at": now,
-        }
-        result = existing.get(s.pk)
-        if result is None:
-            to_create.append(Result(submission=s, campaign=campaign, municipality=s.municipality, **values))
-        else:
-            for field, value in values.items():
-                setattr(result, field, value)
-            result.version += 1
-            to_update.append(result)
-    Result.objects.bulk_create(to_create, batch_size=1000)
-    Result.objects.bulk_update(to_update, [*values_fields(), "version"], batch_size=1000)
-    return len(finalized)
-
-
-def values_fields():
-    return ["total", "max_total", "share", "level", "mechanisms", "rank_region", "rank_country", "computed_at"]
+    with transaction.atomic():
+        # A Result is a materialized view of the final scores: replacing it whole is simpler and faster
+        # than updating it column by column; its version counts the recomputations.
+        Result.objects.filter(campaign=campaign).delete()
+        Result.objects.bulk_create(
+            (
+                Result(
+                    submission_id=pk,
+                    campaign=campaign,
+                    municipality_id=finalized[pk],
+                    total=summaries[pk].total,
+                    max_total=summaries[pk].max_total,
+                    share=round(summaries[pk].share, 4),
+                    level=summaries[pk].level,
+                    mechanisms=summaries[pk].mechanisms,
+                    rank_region=region_rank[pk],
+                    rank_country=country[pk],
+                    computed_at=now,
+                    version=versions.get(pk, 0) + 1,
+                )
+                for pk in ids
+            ),
+            batch_size=1000,
+        )
+    return len(ids)
 
 
 # --- experts ------------------------------------------------------------------------------------------------

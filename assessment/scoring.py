@@ -103,11 +103,16 @@ class Summary:
 
 def summarize(points, specs, bands=DEFAULT_BANDS):
     """Totals and levels from {criterion code: points}; a criterion without points counts 0."""
-    mechanisms = {}
+    sums, maxima = {}, {}
     for spec in specs:
-        entry = mechanisms.setdefault(spec.mechanism, {"points": 0, "max": 0})
-        entry["points"] += points.get(spec.code) or 0
-        entry["max"] += spec.max_points
+        sums[spec.mechanism] = sums.get(spec.mechanism, 0) + (points.get(spec.code) or 0)
+        maxima[spec.mechanism] = maxima.get(spec.mechanism, 0) + spec.max_points
+    return summarize_mechanisms(sums, maxima, bands)
+
+
+def summarize_mechanisms(sums, maxima, bands=DEFAULT_BANDS):
+    """Totals and levels from points already summed per mechanism ({code: points}, {code: maximum})."""
+    mechanisms = {code: {"points": sums.get(code) or 0, "max": maximum} for code, maximum in maxima.items()}
     for entry in mechanisms.values():
         entry["level"] = bands.level(entry["points"], entry["max"])
     total = sum(e["points"] for e in mechanisms.values())

@@ -10,10 +10,11 @@ fi
 "${PYTHON:-.venv/bin/python}" - <<'PY'
 import json, subprocess, sys
 figures = {}
-for script in ["bench/excel_bench.py"]:
+for script in ["bench/excel_bench.py", "bench/results_bench.py"]:
     out = subprocess.run([sys.executable, script], capture_output=True, text=True, check=True).stdout
     figures.update(json.loads(out[out.index("{"):]))
-targets = {"excel_export_s": 3.0, "excel_import_s": 5.0, "excel_import_process_peak_rss_mb": 300}
+targets = {"excel_export_s": 3.0, "excel_import_s": 5.0, "excel_import_process_peak_rss_mb": 300,
+           "recompute_results_again_s": 10, "recompute_ratio_to_sql": 5}
 print(f"{'figure':40} {'value':>10} {'target':>10}")
 for key, value in figures.items():
     target = targets.get(key, "")
