@@ -21,7 +21,7 @@ from assessment.workflow import TransitionError
 from municipalities.access import access_for
 
 
-def submission_for(request, slug, code, lock=False):
+def submission_for(request, slug, code):
     access = access_for(request.user)
     submissions = submissions_for(access).select_related("campaign__methodology", "municipality__region")
     submission = get_object_or_404(submissions, campaign__slug=slug, municipality__code=code)
