@@ -131,6 +131,9 @@ def methodology_new_version(*, methodology, code=None, title=None):
             for c in mechanism.criteria.all()
         )
     Criterion.objects.bulk_create(criteria)
+    from surveys.services import questionnaires_copy
+
+    questionnaires_copy(source=methodology, target=copy)
     return copy
 
 

@@ -8,6 +8,8 @@ admin.site.index_title = "Данные платформы"
 urlpatterns = [
     path("", include("municipalities.urls")),
     path("", include("assessment.urls")),
+    path("", include("surveys.urls")),
+    path("api/v1/", include("config.api_urls")),
     path("accounts/", include("municipalities.account_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

@@ -271,11 +271,15 @@ class Loader:
         data, regions = self.territory()
         self.people(data, regions)
         methodology = self.methodology()
+        from surveys.demo import demo_surveys, questionnaires_load
+
+        questionnaires_load(methodology)
         self.campaigns(methodology, timezone.localdate())
         with transaction.atomic():
             demo_collection(None)
             demo_states_2026()
             demo_results_2020()
+            demo_surveys(TOTALS_2020)
         return self.created
 
 

@@ -1,0 +1,218 @@
+"""Answering a survey at /s/<token>/: no login, one page per mechanism, saved as you go, submitted once.
+
+An unknown token, a used one and one whose survey has ended all get the same neutral page, so the page
+never tells a guesser which tokens exist."""
+
+import re
+
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from surveys import answers as A
+from surveys.models import Invitation
+from surveys.services import (
+    AlreadySubmitted,
+    SurveyError,
+    draft_answers,
+    draft_save,
+    questions_of,
+    response_submit,
+    survey_period,
+    survey_state,
+)
+
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+
+
+def _invitation(token):
+    if not TOKEN_RE.match(token):
+        return None
+    return (
+        Invitation.objects.select_related("campaign__methodology", "school__municipality__region")
+        .filter(token=token)
+        .first()
+    )
+
+
+def _unavailable(request, status=404):
+    return render(request, "surveys/unavailable.html", status=status)
+
+
+class Survey:
+    """What a request about one invitation needs: questions, pages, the saved answers."""
+
+    def __init__(self, invitation):
+        self.invitation = invitation
+        self.campaign = invitation.campaign
+        self.questions = questions_of(self.campaign, invitation.role)
+        self.pages = A.pages(self.questions)
+        self.answers, self.draft = draft_answers(invitation, self.questions)
+        self.by_id = {q.pk: q for q in self.questions}
+
+    @property
+    def review_number(self):
+        return len(self.pages) + 1
+
+    def page_questions(self, number):
+        return self.pages[number - 1].questions if 1 <= number <= len(self.pages) else []
+
+    def clamp(self, number):
+        return max(0, min(number, self.review_number))
+
+
+def _page_number(value, default=0):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _fields(survey, questions, answers, errors, raw=None):
+    """The questions of a page ready for the template: value shown, error, dependency hint."""
+    fields = []
+    for q in questions:
+        if raw is not None:
+            shown_value = raw.getlist(f"q-{q.code}")
+            value = shown_value if q.kind == A.MULTIPLE else (shown_value[0] if shown_value else "")
+        else:
+            value = answers.get(q.code, [] if q.kind == A.MULTIPLE else "")
+        parent = survey.by_id.get(q.depends_on_id)
+        fields.append(
+            {
+                "q": q,
+                "value": value,
+                "values": value if isinstance(value, list) else [],
+                "str_value": "" if value is None or isinstance(value, list) else str(value),
+                "error": errors.get(q.code),
+                "parent": parent,
+                "parent_labels": [parent.value_labels.get(v, v) for v in q.depends_values] if parent else [],
+                "hidden": bool(parent) and not A.is_shown(q, answers, survey.by_id),
+            }
+        )
+    return fields
+
+
+def _render(request, survey, number, *, errors=None, raw=None, missing=(), message="", status=200):
+    answered, total = A.progress(survey.questions, survey.answers)
+    context = {
+        "invitation": survey.invitation,
+        "campaign": survey.campaign,
+        "questionnaire": survey.questions[0].questionnaire if survey.questions else None,
+        "pages": survey.pages,
+        "number": number,
+        "review_number": survey.review_number,
+        "answered": answered,
+        "total": total,
+        "percent": round(100 * answered / total) if total else 0,
+        "period": survey_period(survey.campaign),
+        "message": message,
+        "missing": [(q, next(p.number for p in survey.pages if q in p.questions)) for q in missing],
+    }
+    if 1 <= number <= len(survey.pages):
+        page = survey.pages[number - 1]
+        context.update(page=page, fields=_fields(survey, page.questions, survey.answers, errors or {}, raw))
+        template = "surveys/page.html"
+    elif number == survey.review_number:
+        if not missing:
+            context["missing"] = [
+                (q, next(p.number for p in survey.pages if q in p.questions))
+                for q in A.missing(survey.questions, survey.answers)
+            ]
+        template = "surveys/review.html"
+    else:
+        template = "surveys/intro.html"
+    return render(request, template, context, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def survey(request, token):
+    invitation = _invitation(token)
+    if invitation is None or invitation.completed_at:
+        return _unavailable(request)
+    state = survey_state(invitation.campaign)
+    if state == "closed":
+        return _unavailable(request)
+    if state == "not_started":
+        return render(
+            request,
+            "surveys/not_started.html",
+            {"period": survey_period(invitation.campaign), "campaign": invitation.campaign},
+        )
+    survey = Survey(invitation)
+    if not survey.questions:
+        return _unavailable(request)
+    if request.method != "POST":
+        if invitation.opened_at is None:
+            Invitation.objects.filter(pk=invitation.pk, opened_at__isnull=True).update(opened_at=timezone.now())
+        default = survey.draft.page if survey.draft else 0
+        return _render(request, survey, survey.clamp(_page_number(request.GET.get("p"), default)))
+
+    number = survey.clamp(_page_number(request.POST.get("page")))
+    action = request.POST.get("action", "next")
+    page_questions = survey.page_questions(number)
+    if action == "submit":
+        try:
+            response_submit(
+                invitation=invitation, questions=survey.questions, submitted=request.POST, page_questions=page_questions
+            )
+        except AlreadySubmitted:
+            return _unavailable(request, status=409)
+        except SurveyError as exc:
+            if exc.errors:
+                return _render(
+                    request, survey, number, errors=exc.errors, raw=request.POST, message=str(exc), status=400
+                )
+            survey.answers = draft_save(
+                invitation=invitation,
+                questions=survey.questions,
+                submitted=request.POST,
+                page_questions=page_questions,
+                page=survey.review_number,
+            )
+            return _render(request, survey, survey.review_number, missing=exc.missing, message=str(exc), status=400)
+        return redirect("survey_done")
+    target = {"prev": number - 1, "save": number}.get(action, number + 1)
+    target = survey.clamp(target)
+    try:
+        draft_save(
+            invitation=invitation,
+            questions=survey.questions,
+            submitted=request.POST,
+            page_questions=page_questions,
+            page=target,
+        )
+    except SurveyError as exc:
+        return _render(request, survey, number, errors=exc.errors, raw=request.POST, message=str(exc), status=400)
+    return redirect(f"{request.path}?p={target}")
+
+
+@require_POST
+def survey_autosave(request, token):
+    """The page's answers saved as the respondent goes (fetch from survey.js); the same rules as a page."""
+    invitation = _invitation(token)
+    if invitation is None or invitation.completed_at or survey_state(invitation.campaign) != "open":
+        return JsonResponse({"error": _("This link is not valid.")}, status=404)
+    survey = Survey(invitation)
+    number = survey.clamp(_page_number(request.POST.get("page")))
+    try:
+        answers = draft_save(
+            invitation=invitation,
+            questions=survey.questions,
+            submitted=request.POST,
+            page_questions=survey.page_questions(number),
+            page=number,
+        )
+    except SurveyError as exc:
+        return JsonResponse({"error": str(exc), "errors": exc.errors}, status=400)
+    answered, total = A.progress(survey.questions, answers)
+    return JsonResponse({"saved": True, "answered": answered, "total": total})
+
+
+@require_safe
+def survey_done(request):
+    return render(request, "surveys/done.html")
