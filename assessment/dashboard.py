@@ -181,7 +181,18 @@ def dashboard_for(access, today):
         ]
         campaign.running = [t["period"] for t in campaign.timeline if t["current"]]
     steps = _campaign_steps(access, campaigns, today)
-    context = {"campaigns": campaigns, "today": today}
+    from surveys.dashboard import survey_dashboard
+
+    survey_steps, survey_cards = survey_dashboard(access, campaigns, today)
+    steps += survey_steps
+    from surveys.models import Respondent
+
+    context = {
+        "campaigns": campaigns,
+        "today": today,
+        "survey_cards": survey_cards,
+        "respondent_roles": Respondent.choices,
+    }
     if access.is_operator:
         steps += _operator_steps()
         context["counts"] = {

@@ -16,6 +16,8 @@ from assessment.form_views import submission_for
 from assessment.models import Attachment, Criterion, ReviewAssignment, Score, Submission
 from assessment.review import ScoreError
 from municipalities.access import access_for
+from surveys.models import MIN_GROUP
+from surveys.stats import evidence_by_mechanism
 
 
 @login_required
@@ -141,6 +143,8 @@ def expert_scoring(request, slug, code):
             "mechanisms": mechanisms,
             "can_score": can_score,
             "blind": blind,
+            "survey": evidence_by_mechanism(submission),
+            "min_group": MIN_GROUP,
             "scored": len(mine),
             "deadline": None,
         },

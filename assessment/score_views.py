@@ -13,6 +13,8 @@ from assessment.form_views import submission_for
 from assessment.models import Attachment, Criterion, Score
 from assessment.review import ScoreError
 from assessment.workflow import TransitionError
+from surveys.models import MIN_GROUP
+from surveys.stats import evidence_by_mechanism
 
 
 def _blocks(submission, posted=None, errors=None):
@@ -123,6 +125,8 @@ def scoring_page(request, slug, code):
             "bands": bands,
             "can_score": can_score,
             "deadline": None,
+            "survey": evidence_by_mechanism(submission),
+            "min_group": MIN_GROUP,
         },
         status=400 if errors else 200,
     )

@@ -37,7 +37,7 @@ def parse(question, raw):
     if question.kind == MULTIPLE:
         allowed = allowed_values(question)
         if any(not isinstance(r, str) or r not in allowed for r in raw):
-            return None, _("Choose among the offered options.")
+            return None, _("Choose only among the offered options.")
         chosen = [v for v in allowed if v in raw]  # the questionnaire's order, no duplicates
         exclusive = {c["value"] for c in question.choices if c.get("exclusive")}
         if len(chosen) > 1 and exclusive & set(chosen):
@@ -169,7 +169,7 @@ def question_errors(question):
         if any(not c.get("label") for c in question.choices):
             errors.append(_("Every option needs a label."))
     if question.kind == YESNO and question.positive_answer not in ("", "yes", "no"):
-        errors.append(_("The positive answer of a yes/no question is yes or no."))
+        errors.append(_("Choose which answer of the yes/no question is positive."))
     if (
         question.kind == NUMBER
         and None not in (question.min_value, question.max_value)

@@ -106,14 +106,24 @@ class Question(models.Model):
     choices = models.JSONField(_("choices"), default=list, blank=True)
     scale_labels = models.JSONField(_("scale labels"), default=list, blank=True)
     positive_answer = models.CharField(
-        _("positive answer"), max_length=3, blank=True, default="yes", help_text=_("Yes/no questions: yes or no.")
+        _("positive answer"),
+        max_length=3,
+        blank=True,
+        default="yes",
+        choices=[("yes", _("yes")), ("no", _("no"))],
+        help_text=_("For a yes/no question: the answer that shows the mechanism at work."),
     )
     min_value = models.IntegerField(_("minimum"), null=True, blank=True)
     max_value = models.IntegerField(_("maximum"), null=True, blank=True)
     unit = models.CharField(_("unit"), max_length=32, blank=True)
     max_length = models.PositiveIntegerField(_("maximum length"), default=2000)
     depends_on = models.ForeignKey(
-        "self", models.PROTECT, null=True, blank=True, related_name="dependents", verbose_name=_("shown after")
+        "self",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="dependents",
+        verbose_name=_("depends on the question"),
     )
     depends_values = models.JSONField(_("shown when the answer is"), default=list, blank=True)
 

@@ -48,7 +48,7 @@ def questionnaires_import(*, data, methodology):
         questionnaire = Questionnaire.objects.create(
             methodology=methodology, role=role, title=q_data["title"], intro=q_data.get("intro", "")
         )
-        by_code = {}
+        by_code, parents = {}, {}
         for order, item in enumerate(q_data["questions"], start=1):
             question = Question(
                 questionnaire=questionnaire,
@@ -66,16 +66,29 @@ def questionnaires_import(*, data, methodology):
                 max_value=item.get("max"),
                 unit=item.get("unit", ""),
                 max_length=item.get("max_length", 2000),
-                depends_on=by_code.get(item["depends_on"]) if item.get("depends_on") else None,
                 depends_values=item.get("depends_values", []),
             )
-            if item.get("depends_on") and question.depends_on is None:
-                raise ValueError(f"{item['code']}: depends on an unknown or later question {item['depends_on']}")
             errors = A.question_errors(question)
+            if item.get("depends_on"):
+                parent = by_code.get(item["depends_on"])
+                if parent is None:
+                    errors.append(f"depends on an unknown or later question {item['depends_on']}")
+                elif not question.depends_values or not set(question.depends_values) <= set(A.allowed_values(parent)):
+                    errors.append(f"depends on values that {parent.code} does not offer")
+                parents[question.code] = item["depends_on"]
+            if question.code in by_code:
+                errors.append("the code is used twice")
             if errors:
                 raise ValueError(f"{item['code']}: {'; '.join(map(str, errors))}")
-            question.save()
             by_code[question.code] = question
+        # In bulk: a questionnaire is new here, so the per-row lock check of Question.save has nothing to guard.
+        Question.objects.bulk_create(by_code.values())
+        ids = dict(questionnaire.questions.values_list("code", "pk"))
+        dependents = []
+        for code, parent in parents.items():
+            question = Question(pk=ids[code], depends_on_id=ids[parent])
+            dependents.append(question)
+        Question.objects.bulk_update(dependents, ["depends_on"])
         created += 1
     return created
 
@@ -226,13 +239,21 @@ def reminders_send(*, campaign, municipalities, today=None):
 # --- answering -------------------------------------------------------------------------------------------
 
 
+def _raw(submitted, key):
+    """A field's values as a list, from a QueryDict (a form) or a plain dict of lists."""
+    if hasattr(submitted, "getlist"):
+        return submitted.getlist(key)
+    value = submitted.get(key, [])
+    return value if isinstance(value, list) else [value]
+
+
 def _merge(questions, draft_answers, submitted, page_questions):
     """The draft's answers with what a page sent: the page's questions take the sent value or are
     cleared (an unticked box sends nothing); other questions present in the form are taken too, so a
     client may send the whole questionnaire at once."""
     page_codes = {q.code for q in page_questions}
     sent = [q for q in questions if q.code in page_codes or f"q-{q.code}" in submitted]
-    values, errors = A.clean_answers(questions, {q.code: submitted.get(f"q-{q.code}", []) for q in sent}, only=sent)
+    values, errors = A.clean_answers(questions, {q.code: _raw(submitted, f"q-{q.code}") for q in sent}, only=sent)
     merged = {k: v for k, v in draft_answers.items() if k not in {q.code for q in sent}}
     merged.update(values)
     return A.visible_answers(questions, merged), errors
@@ -278,14 +299,14 @@ def response_submit(*, invitation, questions, submitted, page_questions, today=N
     same transaction as the response: of two submits sent at the same moment exactly one wins, the other
     finds the invitation already completed and writes nothing."""
     today = today or timezone.localdate()
+    current, _draft = draft_answers(invitation, questions)
+    merged, errors = _merge(questions, current, submitted, page_questions)
+    if errors:
+        raise SurveyError(_("Some answers could not be accepted; see the questions marked below."), errors)
+    absent = A.missing(questions, merged)
+    if absent:
+        raise SurveyError(_("Answer the required questions first."), missing=absent)
     with transaction.atomic():
-        current, _draft = draft_answers(invitation, questions)
-        merged, errors = _merge(questions, current, submitted, page_questions)
-        if errors:
-            raise SurveyError(_("Some answers could not be accepted; see the questions marked below."), errors)
-        absent = A.missing(questions, merged)
-        if absent:
-            raise SurveyError(_("Answer the required questions first."), missing=absent)
         won = Invitation.objects.filter(pk=invitation.pk, completed_at__isnull=True).update(completed_at=timezone.now())
         if not won:
             raise AlreadySubmitted(

@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST, require_safe
 
 from assessment.campaign_views import campaign_for
@@ -147,11 +147,7 @@ def _act(request, campaign, municipalities, back):
         if without:
             messages.warning(
                 request,
-                ngettext(
-                    "%(n)s school has no e-mail address: print its sheet or pass the links yourself.",
-                    "%(n)s schools have no e-mail address: print their sheets or pass the links yourself.",
-                    without,
-                )
+                _("Schools without an e-mail address: %(n)s. Print their sheets or pass the links yourself.")
                 % {"n": without},
             )
         if not sent and not without:
@@ -217,12 +213,12 @@ def _link_rows(campaign, municipalities):
 
 
 LINK_COLUMNS = [
-    Column(_("Municipality"), 24),
-    Column(_("School"), 50),
-    Column(_("School e-mail"), 26),
-    Column(_("Respondent"), 22),
-    Column(_("Link"), 70),
-    Column(_("Status"), 14),
+    Column(gettext_lazy("Municipality"), 24),
+    Column(gettext_lazy("School"), 50),
+    Column(gettext_lazy("School e-mail"), 26),
+    Column(gettext_lazy("Respondent"), 22),
+    Column(gettext_lazy("Link"), 70),
+    Column(gettext_lazy("Status"), 14),
 ]
 
 
@@ -330,22 +326,22 @@ def survey_evidence(request, slug, code):
 
 
 EVIDENCE_SUMMARY = [
-    Column(_("Municipality"), 26),
-    Column(_("Mechanism"), 10),
-    Column(_("Mechanism title"), 50),
-    Column(_("Answers counted"), 12, "0"),
-    Column(_("Share of positive answers"), 14, "0.0%"),
+    Column(gettext_lazy("Municipality"), 26),
+    Column(gettext_lazy("Mechanism"), 10),
+    Column(gettext_lazy("Mechanism title"), 50),
+    Column(gettext_lazy("Answers counted"), 12, "0"),
+    Column(gettext_lazy("Share of positive answers"), 14, "0.0%"),
 ]
 EVIDENCE_QUESTIONS = [
-    Column(_("Municipality"), 26),
-    Column(_("Mechanism"), 10),
-    Column(_("Respondent"), 18),
-    Column(_("Question code"), 10),
-    Column(_("Question"), 60),
-    Column(_("Responses"), 11, "0"),
-    Column(_("Share of positive answers"), 14, "0.0%"),
-    Column(_("Mean"), 10, "0.0"),
-    Column(_("Distribution"), 70),
+    Column(gettext_lazy("Municipality"), 26),
+    Column(gettext_lazy("Mechanism"), 10),
+    Column(gettext_lazy("Respondent"), 18),
+    Column(gettext_lazy("Question code"), 10),
+    Column(gettext_lazy("Question"), 60),
+    Column(gettext_lazy("Responses"), 11, "0"),
+    Column(gettext_lazy("Share of positive answers"), 14, "0.0%"),
+    Column(gettext_lazy("Mean"), 10, "0.0"),
+    Column(gettext_lazy("Distribution"), 70),
 ]
 
 

@@ -249,3 +249,9 @@ def survey_evidence(campaign, municipalities, *, with_texts=False):
                 ev.by_role[q.questionnaire.role] = (positive + stat.positive, total + stat.answered)
         result[m.pk] = MunicipalityEvidence(m, responses.get(m.pk, {}), list(mechanisms.values()))
     return result
+
+
+def evidence_by_mechanism(submission):
+    """The survey evidence of a submission's municipality keyed by mechanism code, for the scoring pages."""
+    evidence = survey_evidence(submission.campaign, [submission.municipality])[submission.municipality_id]
+    return {m.mechanism.code: m for m in evidence.mechanisms}

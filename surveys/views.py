@@ -72,15 +72,23 @@ def _page_number(value, default=0):
 
 
 def _fields(survey, questions, answers, errors, raw=None):
-    """The questions of a page ready for the template: value shown, error, dependency hint."""
+    """The questions of a page ready for the template: value shown, error, dependency hint.
+
+    A question that depends on an answer given on an earlier page is decided here: shown or left out.
+    One that depends on a question of the same page is rendered with a hint, and survey.js shows or
+    hides it as the answer changes (without JavaScript the hint says when to answer it)."""
+    on_page = {q.pk for q in questions}
     fields = []
     for q in questions:
+        parent = survey.by_id.get(q.depends_on_id)
+        same_page = parent is not None and parent.pk in on_page
+        if parent is not None and not same_page and not A.is_shown(q, answers, survey.by_id):
+            continue
         if raw is not None:
-            shown_value = raw.getlist(f"q-{q.code}")
-            value = shown_value if q.kind == A.MULTIPLE else (shown_value[0] if shown_value else "")
+            sent = raw.getlist(f"q-{q.code}")
+            value = sent if q.kind == A.MULTIPLE else (sent[0] if sent else "")
         else:
             value = answers.get(q.code, [] if q.kind == A.MULTIPLE else "")
-        parent = survey.by_id.get(q.depends_on_id)
         fields.append(
             {
                 "q": q,
@@ -88,12 +96,32 @@ def _fields(survey, questions, answers, errors, raw=None):
                 "values": value if isinstance(value, list) else [],
                 "str_value": "" if value is None or isinstance(value, list) else str(value),
                 "error": errors.get(q.code),
-                "parent": parent,
-                "parent_labels": [parent.value_labels.get(v, v) for v in q.depends_values] if parent else [],
-                "hidden": bool(parent) and not A.is_shown(q, answers, survey.by_id),
+                "parent": parent if same_page else None,
+                "parent_labels": [parent.value_labels.get(v, v) for v in q.depends_values] if same_page else [],
             }
         )
     return fields
+
+
+def _answer_text(q, value):
+    if isinstance(value, list):
+        return "; ".join(q.value_labels.get(v, v) for v in value)
+    if q.kind == A.NUMBER:
+        return f"{value} {q.unit}".strip()
+    return q.value_labels.get(str(value), str(value))
+
+
+def _review(survey):
+    """Each section with its shown questions and the answers given, for the check before submitting."""
+    sections = []
+    for page in survey.pages:
+        rows = [
+            (q, _answer_text(q, survey.answers[q.code]) if q.code in survey.answers else None)
+            for q in page.questions
+            if A.is_shown(q, survey.answers, survey.by_id)
+        ]
+        sections.append((page, rows))
+    return sections
 
 
 def _render(request, survey, number, *, errors=None, raw=None, missing=(), message="", status=200):
@@ -107,6 +135,7 @@ def _render(request, survey, number, *, errors=None, raw=None, missing=(), messa
         "review_number": survey.review_number,
         "answered": answered,
         "total": total,
+        "question_count": len(survey.questions),
         "percent": round(100 * answered / total) if total else 0,
         "period": survey_period(survey.campaign),
         "message": message,
@@ -122,6 +151,7 @@ def _render(request, survey, number, *, errors=None, raw=None, missing=(), messa
                 (q, next(p.number for p in survey.pages if q in p.questions))
                 for q in A.missing(survey.questions, survey.answers)
             ]
+        context["sections"] = _review(survey)
         template = "surveys/review.html"
     else:
         template = "surveys/intro.html"
@@ -132,8 +162,11 @@ def _render(request, survey, number, *, errors=None, raw=None, missing=(), messa
 @require_http_methods(["GET", "HEAD", "POST"])
 def survey(request, token):
     invitation = _invitation(token)
-    if invitation is None or invitation.completed_at:
+    if invitation is None:
         return _unavailable(request)
+    if invitation.completed_at:
+        # A second submit of a used link: the same page, with the status that says "conflict".
+        return _unavailable(request, status=409 if request.method == "POST" else 404)
     state = survey_state(invitation.campaign)
     if state == "closed":
         return _unavailable(request)

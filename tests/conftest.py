@@ -111,3 +111,25 @@ def campaign(world, methodology):
         attachment.file.save("order.pdf", ContentFile(b"%PDF-1.4 test"), save=True)
     campaign.material = material
     return campaign
+
+
+@pytest.fixture
+def questionnaires(methodology):
+    """The three questionnaires of the 2020 methodology (fixtures/questionnaires_2020.json)."""
+    from django.conf import settings
+
+    from surveys.services import questionnaires_import_file
+
+    questionnaires_import_file(
+        path=settings.BASE_DIR / "fixtures" / "questionnaires_2020.json", methodology=methodology
+    )
+    return {q.role: q for q in methodology.questionnaires.all()}
+
+
+@pytest.fixture
+def survey_campaign(campaign, questionnaires):
+    """The test campaign (survey stage open) with an invitation for each role of each school."""
+    from surveys.services import invitations_create
+
+    invitations_create(campaign=campaign)
+    return campaign

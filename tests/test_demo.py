@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from assessment.models import Campaign
 from municipalities.models import Appointment, Municipality, Region, School
+from surveys.models import Invitation, Response
 
 KIROV = {
     "kirov",
@@ -32,6 +33,8 @@ def snapshot():
         "users": list(User.objects.values_list("pk", "username", "password").order_by("pk")),
         "appointments": list(Appointment.objects.values_list("pk", "user_id", "role").order_by("pk")),
         "campaigns": list(Campaign.objects.values_list("slug", "methodology_id").order_by("slug")),
+        "invitations": list(Invitation.objects.values_list("pk", "token", "completed_at").order_by("pk")),
+        "responses": Response.objects.count(),
     }
 
 
@@ -104,3 +107,24 @@ def test_every_demo_role_gets_a_russian_dashboard(demo, client, username, sees):
     for text in sees:
         assert text in html, text
     assert "Что сделать" in html
+
+
+def test_the_2020_survey_reproduces_the_seed(demo, client):
+    User = get_user_model()
+
+    client.force_login(User.objects.get(username="coordinator-43"))
+
+    body = client.get(reverse("api-response-rates", args=["2020-approbation"])).json()
+
+    kirov = body["regions"][0]
+    assert (kirov["code"], kirov["schools"], kirov["responded"]) == ("43", 167, 380)
+    assert kirov["invited"] == 167 * 3
+
+
+def test_the_2026_survey_has_links_ready_to_answer(demo, client):
+    invitation = Invitation.objects.filter(campaign__slug="2026", completed_at__isnull=True).first()
+
+    response = client.get(reverse("survey", args=[invitation.token]))
+
+    assert response.status_code == 200
+    assert Invitation.objects.filter(campaign__slug="2026").count() == School.objects.count() * 3

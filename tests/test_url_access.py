@@ -191,6 +191,84 @@ ROWS = {
     ),
     "password_change": Row(plain("password_change"), post=200),
     "password_change_done": Row(plain("password_change_done")),
+    # School surveys: respondents (no login; the token is the key) and the people who run the survey.
+    "survey": Row(lambda w: reverse("survey", args=["x" * 43]), anonymous=404, everyone=404, post=404),
+    "survey_autosave": Row(lambda w: reverse("survey_autosave", args=["x" * 43]), anonymous=405, everyone=405),
+    "survey_done": Row(plain("survey_done"), anonymous=200, everyone=200),
+    "survey_overview": Row(lambda w: reverse("survey_overview", args=["test-2026"]), ok=LOGGED_IN - {"nobody"}),
+    "survey_questionnaire": Row(
+        lambda w: reverse("survey_questionnaire", args=["test-2026", "director"]),
+        lambda w: reverse("survey_questionnaire", args=["test-2026", "pupil"]),
+        ok=LOGGED_IN - {"nobody"},
+    ),
+    "survey_region": Row(
+        lambda w: reverse("survey_region", args=["test-2026", w.region.code]),
+        lambda w: reverse("survey_region", args=["test-2026", w.other_region.code]),
+        ok={"operator", "ministry", "coordinator"},
+        other_ok={"operator", "ministry"},
+        denied={"organizer", "deputy", "expert"},
+    ),
+    "survey_region_evidence_export": Row(
+        lambda w: reverse("survey_region_evidence_export", args=["test-2026", w.region.code]),
+        lambda w: reverse("survey_region_evidence_export", args=["test-2026", w.other_region.code]),
+        ok={"operator", "ministry", "coordinator"},
+        other_ok={"operator", "ministry"},
+        denied={"organizer", "deputy", "expert"},
+    ),
+    "survey_region_links": Row(
+        lambda w: reverse("survey_region_links", args=["test-2026", w.region.code, "xlsx"]),
+        lambda w: reverse("survey_region_links", args=["test-2026", w.other_region.code, "csv"]),
+        ok={"operator", "coordinator"},
+        other_ok={"operator"},
+        denied={"organizer", "deputy", "expert", "ministry"},
+    ),
+    "survey_municipality": Row(
+        lambda w: reverse("survey_municipality", args=["test-2026", w.municipality.code]),
+        lambda w: reverse("survey_municipality", args=["test-2026", w.other_municipality.code]),
+        ok={"operator", "ministry", "coordinator", "organizer", "deputy"},
+        other_ok={"operator", "ministry"},
+    ),
+    "survey_municipality_links": Row(
+        lambda w: reverse("survey_municipality_links", args=["test-2026", w.municipality.code, "csv"]),
+        lambda w: reverse("survey_municipality_links", args=["test-2026", w.other_municipality.code, "xlsx"]),
+        ok={"operator", "coordinator", "organizer", "deputy"},
+        other_ok={"operator"},
+        denied={"ministry"},
+    ),
+    "survey_school_sheet": Row(
+        lambda w: reverse("survey_school_sheet", args=["test-2026", w.school.pk]),
+        lambda w: reverse("survey_school_sheet", args=["test-2026", w.other_school.pk]),
+        ok={"operator", "coordinator", "organizer", "deputy"},
+        other_ok={"operator"},
+        denied={"ministry"},
+    ),
+    "survey_evidence": Row(
+        lambda w: reverse("survey_evidence", args=["test-2026", w.municipality.code]),
+        lambda w: reverse("survey_evidence", args=["test-2026", w.other_municipality.code]),
+        ok={"operator", "ministry", "coordinator", "organizer", "deputy", "expert"},  # the expert is assigned
+        other_ok={"operator", "ministry"},
+    ),
+    "survey_evidence_export": Row(
+        lambda w: reverse("survey_evidence_export", args=["test-2026", w.municipality.code]),
+        lambda w: reverse("survey_evidence_export", args=["test-2026", w.other_municipality.code]),
+        ok={"operator", "ministry", "coordinator", "organizer", "deputy", "expert"},
+        other_ok={"operator", "ministry"},
+    ),
+    **{
+        name: Row(lambda w, name=name, args=args: reverse(name, args=args), everyone=405, post=302)
+        for name, args in [
+            ("survey_region_act", ["test-2026", "43"]),
+            ("survey_municipality_act", ["test-2026", "kirov"]),
+        ]
+    },
+    # The JSON API: the schema is public; data needs a login (403 without), and scope like the pages.
+    "api-schema": Row(plain("api-schema"), anonymous=200, everyone=200),
+    "api-response-rates": Row(
+        lambda w: reverse("api-response-rates", args=["test-2026"]),
+        lambda w: reverse("api-response-rates", args=["no-such-campaign"]),
+        ok=LOGGED_IN - {"nobody"},
+        anonymous=403,
+    ),
     # Pages for people who are not logged in.
     # Pages for people who are not logged in (yet), or for everyone.
     "login": Row(plain("login"), anonymous=200, everyone=302, post=200),
@@ -251,7 +329,8 @@ CASES = [
 
 
 @pytest.mark.parametrize(("name", "role", "which"), CASES)
-def test_url_access(name, role, which, world, campaign, as_role):
+def test_url_access(name, role, which, world, survey_campaign, as_role):
+    campaign = survey_campaign
     row = ADMIN_ROW if name == "admin:index" else ROWS[name]
     if row is ADMIN_ROW and role == "operator":
         world.users["operator"].is_staff = True
@@ -279,7 +358,8 @@ def test_url_access(name, role, which, world, campaign, as_role):
 
 
 @pytest.mark.parametrize("name", [n for n, row in ROWS.items() if row.post == 405 and row.everyone is None])
-def test_read_only_pages_refuse_post(name, world, campaign, as_role):
+def test_read_only_pages_refuse_post(name, world, survey_campaign, as_role):
+    campaign = survey_campaign
     world.campaign = campaign
     world.own_attachment = world.other_attachment = (
         campaign.submissions.filter(answers__isnull=False).first().answers.get().attachments.get()

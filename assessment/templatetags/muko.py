@@ -1,4 +1,4 @@
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
 from django.utils.formats import number_format
@@ -11,8 +11,10 @@ def pct(share, places=0):
     """A share (0.4) as a per cent in the current locale: «40 %» in Russian, with a no-break space."""
     if share in (None, ""):
         return ""
-    value = Decimal(str(share)) * 100
-    return f"{number_format(value, decimal_pos=int(places))}\u00a0%"
+    places = int(places)
+    # number_format cuts digits off; a share of 2/3 must read 67 %, not 66 %.
+    value = (Decimal(str(share)) * 100).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return f"{number_format(value, decimal_pos=places)}\u00a0%"
 
 
 @register.filter

@@ -3,18 +3,28 @@ from django.utils import timezone
 
 from assessment.collection import reminders_send
 from assessment.models import Campaign, Stage
+from surveys import services as surveys
 
 
 class Command(BaseCommand):
-    help = "E-mail the organizers of municipalities that have not finished their forms (for a daily cron)."
+    help = (
+        "E-mail the organizers of municipalities that have not finished their forms, and the schools that have "
+        "not answered an open survey (for a daily cron)."
+    )
 
     def handle(self, *args, **options):
         today = timezone.localdate()
-        total = 0
+        total = schools = 0
         for campaign in Campaign.objects.prefetch_related("stages"):
             period = campaign.stage_dates.get(Stage.DATA_COLLECTION)
             if period and period.starts_on <= today <= period.ends_on:
                 sent = reminders_send(campaign=campaign, today=today)
                 total += sent
-                self.stdout.write(f"{campaign.slug}: напоминаний {sent}")
-        self.stdout.write(f"Всего напоминаний: {total}")
+                self.stdout.write(f"{campaign.slug}: напоминаний муниципалитетам {sent}")
+            if surveys.survey_state(campaign, today) == "open":
+                sent = surveys.reminders_send(
+                    campaign=campaign, municipalities=campaign.municipalities.all(), today=today
+                )
+                schools += sent
+                self.stdout.write(f"{campaign.slug}: напоминаний школам {sent}")
+        self.stdout.write(f"Всего напоминаний: муниципалитетам {total}, школам {schools}")
