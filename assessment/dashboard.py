@@ -185,6 +185,9 @@ def dashboard_for(access, today):
 
     survey_steps, survey_cards = survey_dashboard(access, campaigns, today)
     steps += survey_steps
+    from reports.dashboard import results_steps
+
+    steps += results_steps(access, campaigns)
     from surveys.models import Respondent
 
     context = {

@@ -185,3 +185,48 @@ def agreement(pairs):
         "bias": sum(diffs) / n,
         "kappa": kappa,
     }
+
+
+@dataclass(frozen=True)
+class Gap:
+    """What lifts a total to the next level band: the band, the points needed, and the fewest criteria
+    that can give them, each as (code, points now, points to reach)."""
+
+    level: str
+    needed: int
+    steps: tuple  # ((code, points, target), ...)
+
+
+def gap_to_next_level(points, specs, bands=DEFAULT_BANDS, mechanism=None):
+    """The smallest set of criteria whose improvement lifts the level (of one mechanism, or overall).
+
+    Criteria with the most room are raised first: that reaches the threshold with the fewest criteria
+    (an exchange argument: any set that reaches it can swap a criterion for one with more room). The last
+    criterion is raised only as far as needed. None at the top band, or when the band is out of reach."""
+    chosen = [s for s in specs if mechanism is None or s.mechanism == mechanism]
+    total = sum(points.get(s.code) or 0 for s in chosen)
+    max_total = sum(s.max_points for s in chosen)
+    nxt = bands.next_threshold(total, max_total)
+    if nxt is None:
+        return None
+    level, needed = nxt
+    order = sorted(chosen, key=lambda s: (-(s.max_points - (points.get(s.code) or 0)), s.code))
+    steps, left = [], needed
+    for spec in order:
+        if left <= 0:
+            break
+        now = points.get(spec.code) or 0
+        room = spec.max_points - now
+        if room <= 0:
+            break
+        add = min(room, left)
+        steps.append((spec.code, now, now + add))
+        left -= add
+    if left > 0:
+        return None
+    return Gap(level, needed, tuple(steps))
+
+
+def rank_among(total, others):
+    """The competition rank `total` would take among the other totals (itself excluded)."""
+    return 1 + sum(1 for t in others if t > total)

@@ -1,15 +1,18 @@
-"""Benchmark: school-survey submissions per second through gunicorn (2 sync workers) on PostgreSQL, driven
-by wrk, beside `GET /healthz` (no database, no session) measured in the same run on the same server.
+"""Benchmark: school-survey submissions per second through gunicorn (2 sync workers, config/gunicorn.conf.py)
+on PostgreSQL, driven by wrk, beside `GET /healthz` (no database, no session) measured in the same run on the
+same server.
 
 Each request POSTs a whole valid questionnaire to `/s/<token>/` (`action=submit`), every token used once;
-302 → `/s/done/` means accepted. Afterwards the stored Response rows and completed invitations are counted
-in the database: every accepted submission must be stored (`survey_lost` = accepted − stored = 0) and no
-request may get anything but 302 (`survey_errors`, wrk socket errors included).
+302 → `/s/done/` means accepted. After the POST window no new POST is sent and every POST sent gets its
+answer before wrk stops, so afterwards the stored Response rows and completed invitations compare exactly
+with the accepted count: `survey_lost` = accepted − stored must be 0, and `survey_errors` (answers other than
+302, and POSTs never answered) must be 0. `survey_cpu_ms_per_submit_*`: CPU of the gunicorn workers and of
+the database's backends per accepted submission, which other load on the machine hardly moves (the rate does).
 
 Run through `make bench` (or `python bench/survey_bench.py` with DATABASE_URL set); needs `wrk` on PATH
 (`bench/run.sh` installs Debian's package). Knobs: BENCH_SURVEY_SCHOOLS, BENCH_SURVEY_SECONDS,
-BENCH_SURVEY_CONNECTIONS, BENCH_SURVEY_THREADS, BENCH_HEALTHZ_SECONDS, BENCH_KEEP_DIR=1 (keep the wrk
-files and the gunicorn log)."""
+BENCH_SURVEY_CONNECTIONS, BENCH_SURVEY_THREADS, BENCH_HEALTHZ_SECONDS, BENCH_KEEP_DIR=1 (keep the request
+file, the wrk scripts and outputs and the gunicorn log)."""
 
 import datetime
 import http.client
@@ -22,6 +25,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -44,7 +48,7 @@ SCHOOLS = int(os.environ.get("BENCH_SURVEY_SCHOOLS", "12000"))  # × 3 roles = i
 MUNICIPALITIES = 60
 SUBMIT_SECONDS = int(os.environ.get("BENCH_SURVEY_SECONDS", "20"))
 SUBMIT_CONNECTIONS = int(os.environ.get("BENCH_SURVEY_CONNECTIONS", "16"))
-SUBMIT_THREADS = int(os.environ.get("BENCH_SURVEY_THREADS", "2"))
+SUBMIT_THREADS = int(os.environ.get("BENCH_SURVEY_THREADS", "1"))  # one is plenty for a few hundred/s
 HEALTHZ_SECONDS = int(os.environ.get("BENCH_HEALTHZ_SECONDS", "10"))
 # After the POST window wrk runs this much longer with no new POST, so that every POST sent is answered
 # before wrk stops; also the client timeout of one POST.
@@ -60,11 +64,13 @@ assert len(CSRF_SECRET) == 32 and CSRF_SECRET.isalnum()
 SUBMIT_LUA = r"""
 -- wrk script of bench/survey_bench.py. args: request file, CSRF secret, lines to skip, threads.
 -- Thread n reads lines offset+n, offset+n+threads, ... as it goes (its own slice: no token is sent twice).
--- At one deadline for all threads (POST_WINDOW s after wrk starts) the POSTs stop. While any POST of any
--- thread still waits for its answer, connections send GET /healthz (a sync worker that accepts an idle
--- connection blocks on it, and a POST queued behind would never be served); then every connection parks
--- (delay() of an hour: nothing more is sent). So no submission is in flight when wrk stops and every POST
--- sent gets its answer: accepted (302) compares exactly with the rows stored.
+-- At one deadline for all threads (POST_WINDOW s after wrk starts) the POSTs stop and each connection parks
+-- (delay() of an hour: nothing more is sent), so no submission is in flight when wrk stops and every POST sent
+-- gets its answer: accepted (302) compares exactly with the rows stored. A parked connection is open and
+-- idle, and a sync worker that accepts it blocks on it: a POST queued behind it would never be served. In
+-- one thread a connection that parks was connected after every POST still queued; across threads it may
+-- not be, so with several threads connections send GET /healthz instead of parking while any POST of any
+-- thread still waits for its answer (these few requests are in wrk's latency figures).
 local ffi = require("ffi")
 ffi.cdef[[
 typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
@@ -86,7 +92,8 @@ drained = 0
 exhausted = 0
 first_post = 0
 last_answer = 0
-local file, skip, item, inflight
+local file, skip, item, inflight, nthreads
+local running = false  -- delay() has been asked: the run has begun
 local headers = {}
 
 local threads = {}
@@ -112,7 +119,8 @@ local function next_item()
 end
 
 function init(args)
-  local offset, nthreads = tonumber(args[3]), tonumber(args[4])
+  local offset = tonumber(args[3])
+  nthreads = tonumber(args[4])
   inflight = ffi.cast("volatile int64_t *", shared_address)
   file = assert(io.open(args[1], "r"))
   for _ = 1, offset + tid do file:read("*l") end
@@ -130,13 +138,17 @@ end
 
 -- wrk asks delay() before each request, then request() for it (other connections may run in between).
 function delay()
+  running = true
   if item ~= nil and now() < deadline then return 0 end
   if item == nil and now() < deadline then exhausted = exhausted + 1 end
-  if posts_in_flight() > 0 then return 0 end
+  if nthreads > 1 and posts_in_flight() > 0 then return 0 end
   return 3600000  -- park this connection: wrk stops before it sends anything more
 end
 
 function request()
+  if not running then  -- wrk's own check of the script before the run (the request is never sent)
+    return wrk.format("POST", "/s/check/", headers, "")
+  end
   if item == nil or now() >= deadline then
     return wrk.format("GET", "/healthz")
   end
@@ -335,6 +347,71 @@ def warm_up(port, path, count):
     return accepted
 
 
+class CpuMeter:
+    """CPU seconds used during the submission run by the gunicorn workers and by the PostgreSQL backends of the
+    test database: per submission, a figure that other load on the machine hardly moves (the rate does).
+    Workers: their own times plus what the master reaped (a recycled worker's whole life) minus what the
+    workers alive at the start had used before. Backends: sampled, as a backend ends with its worker."""
+
+    def __init__(self, master_pid, database):
+        self.master, self.database = master_pid, database
+        self.backends_first, self.backends_last = {}, {}
+        self.stopping = threading.Event()
+        self.sampler = threading.Thread(target=self._sample, daemon=True)
+
+    @staticmethod
+    def _stat(pid):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        # after the command: state ppid ... utime(11) stime(12) cutime(13) cstime(14), in clock ticks
+        return int(fields[1]), [int(v) / os.sysconf("SC_CLK_TCK") for v in fields[11:15]]
+
+    def _processes(self):
+        workers, backends = {}, {}
+        marker = f" {self.database} "
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            stat = self._stat(pid)
+            if stat is None:
+                continue
+            if stat[0] == self.master:
+                workers[pid] = stat[1][0] + stat[1][1]
+            else:
+                try:
+                    with open(f"/proc/{pid}/cmdline", "rb") as f:
+                        cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
+                except OSError:
+                    continue
+                if cmdline.startswith("postgres:") and marker in cmdline:
+                    backends[pid] = stat[1][0] + stat[1][1]
+        reaped = sum(self._stat(self.master)[1][2:4])
+        return workers, backends, reaped
+
+    def _sample(self):
+        while True:
+            _, backends, _ = self._processes()
+            for pid, cpu in backends.items():
+                self.backends_first.setdefault(pid, 0.0)
+                self.backends_last[pid] = cpu
+            if self.stopping.wait(0.25):
+                return
+
+    def start(self):
+        self.workers_start, backends, self.reaped_start = self._processes()
+        self.backends_first.update(backends)
+        self.sampler.start()
+
+    def stop(self):
+        workers_end, _, reaped_end = self._processes()
+        self.stopping.set()
+        self.sampler.join()
+        app = sum(workers_end.values()) + reaped_end - self.reaped_start - sum(self.workers_start.values())
+        db = sum(self.backends_last[pid] - first for pid, first in self.backends_first.items())
+        return app, db
+
+
 def run_wrk(args, keep):
     out = subprocess.run(["wrk", *args], capture_output=True, text=True, check=True).stdout
     keep.write_text(out)
@@ -367,6 +444,8 @@ def main():
             ["-t2", "-c16", f"-d{HEALTHZ_SECONDS}s", "-s", str(directory / "healthz.lua"), f"{base}/healthz"],
             directory / "wrk-healthz.out",
         )
+        meter = CpuMeter(gunicorn.pid, test_name)
+        meter.start()
         submit = run_wrk(
             [
                 f"-t{SUBMIT_THREADS}",
@@ -385,6 +464,7 @@ def main():
             ],
             directory / "wrk-submit.out",
         )
+        cpu_app_s, cpu_db_s = meter.stop()
         stop_gunicorn(gunicorn)
         gunicorn = None
 
@@ -400,6 +480,10 @@ def main():
         unanswered = submit["posted"] - submit["answered"]
         submit_per_s = accepted_in_run / submit["window_s"] if submit["window_s"] else 0.0
         healthz_rps = healthz["requests"] / (healthz["duration_us"] / 1e6)
+
+        def per_submit_ms(seconds):
+            return round(1000 * seconds / accepted_in_run, 1) if accepted_in_run and seconds else None
+
         figures = {
             "survey_submit_per_s": round(submit_per_s, 1),
             "survey_healthz_rps": round(healthz_rps, 1),
@@ -414,15 +498,24 @@ def main():
             "survey_invitations_completed": completed,
             "survey_lost": max(accepted - stored, 0),
             "survey_errors": sum(non_302.values()) + unanswered,
+            # CPU per accepted submission in the run (the machine has os.cpu_count() cores for everything)
+            "survey_cpu_ms_per_submit_gunicorn": per_submit_ms(cpu_app_s),
+            "survey_cpu_ms_per_submit_postgres": per_submit_ms(cpu_db_s),
+            "survey_cpus": os.cpu_count(),
             "survey_answer_rows": answer_rows,
             "survey_window_s": round(submit["window_s"], 2),
             "survey_connections": SUBMIT_CONNECTIONS,
+            "survey_wrk_threads": SUBMIT_THREADS,
             "database": connection.vendor,
         }
         if non_302:
             figures["survey_non_302"] = non_302
         if stored > accepted:  # written although the client saw no 302 (a timeout or a dropped connection)
             figures["survey_stored_without_302"] = stored - accepted
+        if unanswered:
+            figures["survey_unanswered"] = unanswered
+        if submit["drained"]:  # GET /healthz after the POST window (several threads): in the latency figures
+            figures["survey_drain_healthz"] = submit["drained"]
         if submit["exhausted"]:
             figures["survey_requests_file_exhausted"] = submit["exhausted"]
         if completed != stored:

@@ -3,9 +3,18 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
+from reports import api as reports_api
 from surveys.api import ResponseRatesView
 
 urlpatterns = [
+    path("", reports_api.docs, name="api-docs"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("campaigns/", reports_api.CampaignListView.as_view(), name="api-campaigns"),
+    path("campaigns/<slug:slug>/ranking/", reports_api.RankingView.as_view(), name="api-ranking"),
+    path(
+        "campaigns/<slug:slug>/municipalities/<slug:code>/",
+        reports_api.MunicipalityCardView.as_view(),
+        name="api-municipality",
+    ),
     path("campaigns/<slug:slug>/response-rates/", ResponseRatesView.as_view(), name="api-response-rates"),
 ]

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("municipalities.urls")),
     path("", include("assessment.urls")),
     path("", include("surveys.urls")),
+    path("", include("reports.urls")),
     path("api/v1/", include("config.api_urls")),
     path("accounts/", include("municipalities.account_urls")),
     path("i18n/", include("django.conf.urls.i18n")),

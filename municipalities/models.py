@@ -187,3 +187,37 @@ class Invitation(models.Model):
 
     def __str__(self):
         return f"{self.appointment}"
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiToken(models.Model):
+    """A personal token for the JSON API (`Authorization: Bearer <token>`), issued on the profile page or by
+    `issue_token`. Only the token's sha256 is stored; the token itself is shown once. Revoking keeps the row."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="api_tokens", verbose_name=_("user")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(_("beginning of the token"), max_length=8)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.user} — {self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self):
+        return self.revoked_at is None

@@ -1,3 +1,4 @@
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -5,13 +6,16 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from municipalities.access import access_for
+from municipalities.api_auth import TokenError, api_token_create, api_token_revoke
 from municipalities.forms import InviteForm, LoginForm, SetPasswordForm
-from municipalities.models import MUNICIPAL_ROLES, Appointment, Invitation, Role
+from municipalities.models import MUNICIPAL_ROLES, ApiToken, Appointment, Invitation, Role
 from municipalities.people import (
     PeopleError,
     appointment_invite,
@@ -35,11 +39,59 @@ class LoginView(auth_views.LoginView):
         return context
 
 
+NEW_TOKEN_KEY = "api_token_new"
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=gettext_lazy("Token name"), max_length=100, help_text=gettext_lazy("E.g. the script that will use it.")
+    )
+
+
+def _profile(request, token_form=None, status=200):
+    # The new token is kept in the session only until this page has shown it once.
+    new_token = request.session.pop(NEW_TOKEN_KEY, None)
+    return render(
+        request,
+        "accounts/profile.html",
+        {
+            "appointments": access_for(request.user).appointments,
+            "tokens": ApiToken.objects.filter(user=request.user),
+            "token_form": token_form or ApiTokenForm(),
+            "new_token": new_token,
+        },
+        status=status,
+    )
+
+
 @login_required
 @require_safe
 def profile(request):
-    appointments = access_for(request.user).appointments
-    return render(request, "accounts/profile.html", {"appointments": appointments})
+    return _profile(request)
+
+
+@login_required
+@require_POST
+def api_token_new(request):
+    form = ApiTokenForm(request.POST)
+    if form.is_valid():
+        try:
+            token, key = api_token_create(user=request.user, name=form.cleaned_data["name"])
+        except TokenError as exc:
+            form.add_error("name", str(exc))
+        else:
+            request.session[NEW_TOKEN_KEY] = {"pk": token.pk, "name": token.name, "key": key}
+            return redirect(f"{reverse('profile')}#api-tokens")
+    return _profile(request, token_form=form, status=400)
+
+
+@login_required
+@require_POST
+def api_token_revoke_view(request, pk):
+    token = get_object_or_404(ApiToken.objects.filter(user=request.user), pk=pk)
+    api_token_revoke(token=token)
+    messages.success(request, _("The token «%(name)s» is revoked: it no longer opens the API.") % {"name": token.name})
+    return redirect(f"{reverse('profile')}#api-tokens")
 
 
 def _organizers():

@@ -173,7 +173,7 @@ class Question(models.Model):
         if self.kind in (self.Kind.SINGLE, self.Kind.MULTIPLE):
             return {c["value"]: c["label"] for c in self.choices}
         if self.kind == self.Kind.YESNO:
-            return {"yes": str(_("yes")), "no": str(_("no"))}
+            return {"yes": str(_("Yes")), "no": str(_("No"))}
         if self.kind == self.Kind.SCALE:
             low, high = (self.scale_labels + ["", ""])[:2]
             return {

@@ -24,6 +24,20 @@ class World:
 ROLES = ["anonymous", "operator", "ministry", "coordinator", "organizer", "deputy", "expert", "nobody"]
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The 2020 methodology and its questionnaires are loaded once per test database: every test that
+    asks for them gets the same rows (their imports are idempotent), and most tests do."""
+    from django.conf import settings
+
+    from assessment.services import methodology_import_file
+    from surveys.services import questionnaires_import_file
+
+    with django_db_blocker.unblock():
+        methodology, _ = methodology_import_file(path=settings.BASE_DIR / "fixtures" / "methodology_2020.json")
+        questionnaires_import_file(path=settings.BASE_DIR / "fixtures" / "questionnaires_2020.json", methodology=methodology)
+
+
 @pytest.fixture
 def world(db):
     region = RegionFactory(code="43", name="Кировская область")
@@ -132,4 +146,29 @@ def survey_campaign(campaign, questionnaires):
     from surveys.services import invitations_create
 
     invitations_create(campaign=campaign)
+    return campaign
+
+
+FINAL_TOTALS = {"kirov": 281, "kumeny": 136, "elista": 136}
+
+
+@pytest.fixture
+def finalized(campaign, world):
+    """The test campaign with every submission finalized: final scores adding up to FINAL_TOTALS (kumeny and
+    elista tie), results and ranks computed. The results stage is running, so they are published."""
+    from assessment import review, scoring
+    from assessment.models import Criterion, Score, Submission
+
+    criteria = {c.code: c for c in Criterion.objects.filter(mechanism__methodology=campaign.methodology)}
+    specs = review.specs_for(campaign.methodology_id)
+    scores = []
+    for submission in campaign.submissions.select_related("municipality"):
+        points = scoring.distribute(FINAL_TOTALS[submission.municipality.code], specs)
+        scores += [
+            Score(submission=submission, criterion=criteria[code], round=Score.Round.FINAL, points=p, by=world.users["operator"])
+            for code, p in points.items()
+        ]
+    Score.objects.bulk_create(scores)
+    campaign.submissions.update(status=Submission.Status.FINALIZED)
+    review.results_compute(campaign=campaign)
     return campaign

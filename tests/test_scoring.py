@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from assessment import scoring
 from assessment.scoring import DEFAULT_BANDS, Bands, competition_ranks, fraction, percent
 
 
@@ -94,3 +95,44 @@ def test_distribute_spreads_a_total_within_maxima():
 
     assert sum(points.values()) == 13
     assert all(points[s.code] <= s.max_points for s in specs)
+
+
+def test_gap_to_next_level_takes_the_fewest_criteria():
+    specs = [
+        scoring.CriterionSpec("1.1.1", "1.1", 5),
+        scoring.CriterionSpec("1.1.2", "1.1", 10),
+        scoring.CriterionSpec("1.2.1", "1.2", 10),
+    ]
+    points = {"1.1.1": 0, "1.1.2": 2, "1.2.1": 1}  # 3 of 25: not formed; 10 % is 3 points → already there
+
+    gap = scoring.gap_to_next_level(points, specs)
+
+    # 3/25 = 12 % is "separate elements"; 40 % needs 10 points: +7 from the criterion with most room first.
+    assert gap.level == "partially_formed"
+    assert gap.needed == 7
+    assert gap.steps == (("1.2.1", 1, 8),)
+
+
+def test_gap_spreads_over_several_criteria_and_stops_at_the_top():
+    specs = [scoring.CriterionSpec(f"1.1.{i}", "1.1", 5) for i in range(1, 5)]
+
+    gap = scoring.gap_to_next_level({"1.1.1": 5, "1.1.2": 5, "1.1.3": 2}, specs)
+    top = scoring.gap_to_next_level({f"1.1.{i}": 5 for i in range(1, 5)}, specs)
+
+    assert (gap.level, gap.needed) == ("formed", 3)  # 12/20 = 60 %; 75 % is 15 points
+    assert gap.steps == (("1.1.4", 0, 3),)
+    assert top is None
+
+
+def test_gap_of_one_mechanism_looks_only_at_its_criteria():
+    specs = [scoring.CriterionSpec("1.1.1", "1.1", 10), scoring.CriterionSpec("1.2.1", "1.2", 10)]
+
+    gap = scoring.gap_to_next_level({}, specs, mechanism="1.2")
+
+    assert (gap.level, gap.needed, gap.steps) == ("separate_elements", 1, (("1.2.1", 0, 1),))
+
+
+def test_rank_among_others_is_a_competition_rank():
+    assert scoring.rank_among(10, [12, 10, 8]) == 2
+    assert scoring.rank_among(13, [12, 10]) == 1
+    assert scoring.rank_among(0, [0, 0]) == 1

@@ -261,6 +261,51 @@ ROWS = {
             ("survey_municipality_act", ["test-2026", "kirov"]),
         ]
     },
+    # Results and reports (the test campaign's results are published: its results stage is running).
+    "ranking": Row(
+        lambda w: reverse("ranking", args=["test-2026"]), lambda w: reverse("ranking", args=["no-such-campaign"])
+    ),
+    "ranking_export": Row(
+        lambda w: reverse("ranking_export", args=["test-2026", "xlsx"]),
+        lambda w: reverse("ranking_export", args=["test-2026", "exe"]),
+    ),
+    "region_ranking": Row(lambda w: reverse("region_ranking", args=["test-2026"])),
+    "ministry_dashboard": Row(
+        lambda w: reverse("ministry_dashboard", args=["test-2026"]),
+        ok={"operator", "ministry"},
+        denied=LOGGED_IN - {"operator", "ministry"},
+    ),
+    "scorecard": Row(
+        lambda w: reverse("scorecard", args=["test-2026", w.municipality.code]),
+        lambda w: reverse("scorecard", args=["test-2026", w.other_municipality.code]),
+        ok={"operator", "ministry", "coordinator", "organizer", "deputy", "expert"},  # the expert is assigned
+        other_ok={"operator", "ministry"},
+    ),
+    "what_if": Row(
+        lambda w: reverse("what_if", args=["test-2026", w.municipality.code]),
+        lambda w: reverse("what_if", args=["test-2026", w.other_municipality.code]),
+        ok={"operator", "ministry", "coordinator", "organizer", "deputy", "expert"},
+        other_ok={"operator", "ministry"},
+    ),
+    "report_status": Row(
+        lambda w: reverse("report_status", args=[w.own_job.pk]),
+        lambda w: reverse("report_status", args=[w.other_job.pk]),
+        ok={"operator", "ministry", "coordinator"},
+        other_ok={"operator", "ministry"},
+    ),
+    "report_download": Row(
+        lambda w: reverse("report_download", args=[w.own_job.pk]),
+        lambda w: reverse("report_download", args=[w.other_job.pk]),
+        ok={"operator", "ministry", "coordinator"},
+        other_ok={"operator", "ministry"},
+    ),
+    **{
+        name: Row(lambda w, name=name, args=args: reverse(name, args=args), everyone=405, post=302)
+        for name, args in [
+            ("region_report", ["test-2026", "43"]),
+            ("feedback_report", ["test-2026", "kirov"]),
+        ]
+    },
     # The JSON API: the schema is public; data needs a login (403 without), and scope like the pages.
     "api-schema": Row(plain("api-schema"), anonymous=200, everyone=200),
     "api-response-rates": Row(
@@ -328,9 +373,25 @@ CASES = [
 ]
 
 
+def _report_jobs(world, campaign):
+    from django.core.files.base import ContentFile
+
+    from reports.models import ReportJob
+
+    jobs = []
+    for region in (world.region, world.other_region):
+        job = ReportJob.objects.create(
+            kind=ReportJob.Kind.REGION_PDF, campaign=campaign, region=region, results_key="k", status="done"
+        )
+        job.file.save("r.pdf", ContentFile(b"%PDF-1.4 test"), save=True)
+        jobs.append(job)
+    return jobs
+
+
 @pytest.mark.parametrize(("name", "role", "which"), CASES)
-def test_url_access(name, role, which, world, survey_campaign, as_role):
+def test_url_access(name, role, which, world, survey_campaign, finalized, as_role):
     campaign = survey_campaign
+    world.own_job, world.other_job = _report_jobs(world, campaign)
     row = ADMIN_ROW if name == "admin:index" else ROWS[name]
     if row is ADMIN_ROW and role == "operator":
         world.users["operator"].is_staff = True
@@ -358,8 +419,9 @@ def test_url_access(name, role, which, world, survey_campaign, as_role):
 
 
 @pytest.mark.parametrize("name", [n for n, row in ROWS.items() if row.post == 405 and row.everyone is None])
-def test_read_only_pages_refuse_post(name, world, survey_campaign, as_role):
+def test_read_only_pages_refuse_post(name, world, survey_campaign, finalized, as_role):
     campaign = survey_campaign
+    world.own_job, world.other_job = _report_jobs(world, campaign)
     world.campaign = campaign
     world.own_attachment = world.other_attachment = (
         campaign.submissions.filter(answers__isnull=False).first().answers.get().attachments.get()

@@ -20,3 +20,20 @@ def pct(share, places=0):
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key, "") if hasattr(mapping, "get") else ""
+
+
+@register.filter
+def subtract(value, arg):
+    try:
+        return int(value) - int(arg)
+    except (TypeError, ValueError):
+        return ""
+
+
+@register.filter
+def signed(value):
+    """+5, −3 (a true minus sign), 0: a change reads at a glance."""
+    if value in (None, ""):
+        return ""
+    value = int(value)
+    return f"+{value}" if value > 0 else f"\u2212{-value}" if value < 0 else "0"

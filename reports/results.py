@@ -1,0 +1,210 @@
+"""Read side of the results: who may see them, rankings of municipalities and regions, the data of a
+municipal scorecard. A fixed number of queries whatever the number of municipalities."""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from assessment import review, scoring
+from assessment.models import Campaign, Criterion, LevelBand, Mechanism, Result, Stage
+from assessment.scope import submissions_for
+from municipalities.models import Municipality, Region
+
+LEVELS = scoring.LEVELS
+
+
+def is_published(campaign, today=None):
+    period = campaign.stage_dates.get(Stage.RESULTS)
+    return bool(period and (today or timezone.localdate()) >= period.starts_on)
+
+
+def may_see_results(access, campaign):
+    """Before publication the operator and the ministry only; after it, every logged-in user."""
+    if access.is_national:
+        return True
+    return access.user_id is not None and is_published(campaign)
+
+
+def campaign_results_for(access, slug):
+    """The campaign whose results the user may see, or a 404 (the same as a campaign that does not exist)."""
+    from django.http import Http404
+
+    campaign = get_object_or_404(Campaign.objects.select_related("methodology").prefetch_related("stages"), slug=slug)
+    if not may_see_results(access, campaign):
+        raise Http404
+    return campaign
+
+
+def scorecard_municipality(access, campaign, code):
+    """The municipality of a scorecard: national roles see any; others only what their scope holds."""
+    if access.is_national:
+        municipalities = Municipality.objects.all()
+    else:
+        municipalities = Municipality.objects.filter(
+            pk__in=submissions_for(access).filter(campaign=campaign).values("municipality_id")
+        )
+    return get_object_or_404(municipalities.select_related("region"), code=code)
+
+
+def level_labels(campaign):
+    return {b.code: b.get_code_display() for b in campaign.methodology.level_bands.all()} or dict(
+        LevelBand.Level.choices
+    )
+
+
+def mechanisms_of(campaign):
+    return list(Mechanism.objects.filter(methodology_id=campaign.methodology_id).order_by("order"))
+
+
+@dataclass
+class Filters:
+    region: str = ""
+    level: str = ""
+    kind: str = ""
+    q: str = ""
+    sort: str = "rank"
+
+    SORTS = {
+        "rank": ("rank_country", "municipality__name"),
+        "-rank": ("-rank_country", "municipality__name"),
+        "name": ("municipality__name",),
+        "-name": ("-municipality__name",),
+        "region": ("municipality__region__code", "rank_region"),
+        "total": ("-total", "municipality__name"),
+    }
+
+    def errors(self, campaign):
+        from django.utils.translation import gettext as _
+
+        found = []
+        if self.level and self.level not in LEVELS:
+            found.append(_("Unknown level «%(value)s».") % {"value": self.level})
+        if self.kind and self.kind not in Municipality.Kind.values:
+            found.append(_("Unknown kind of municipality «%(value)s».") % {"value": self.kind})
+        if self.sort not in self.SORTS:
+            found.append(_("Unknown sort order «%(value)s».") % {"value": self.sort})
+        if len(self.q) > 100:
+            found.append(_("The search text is too long."))
+        return found
+
+
+def ranking(campaign, filters=None):
+    """Result rows of a campaign with municipality and region, filtered and sorted. With a region, the rank
+    shown is the rank in the region; otherwise the national one."""
+    filters = filters or Filters()
+    rows = Result.objects.filter(campaign=campaign).select_related("municipality__region")
+    if filters.region:
+        rows = rows.filter(municipality__region__code=filters.region)
+    if filters.level:
+        rows = rows.filter(level=filters.level)
+    if filters.kind:
+        rows = rows.filter(municipality__kind=filters.kind)
+    if filters.q:
+        rows = rows.filter(Q(municipality__name__icontains=filters.q) | Q(municipality__code__icontains=filters.q))
+    order = Filters.SORTS.get(filters.sort, Filters.SORTS["rank"])
+    if filters.region and filters.sort in ("rank", "-rank"):
+        order = ("rank_region" if filters.sort == "rank" else "-rank_region", "municipality__name")
+    return rows.order_by(*order)
+
+
+def row_dict(result, labels, *, regional=False):
+    """A ranking row as the API and the exports give it (DESIGN.md §4)."""
+    m = result.municipality
+    return {
+        "rank": result.rank_region if regional else result.rank_country,
+        "municipality": {"code": m.code, "name": m.name},
+        "region": {"code": m.region.code, "name": m.region.name},
+        "total": result.total,
+        "max_total": result.max_total,
+        "share": float(result.share),
+        "level": result.level,
+        "level_label": str(labels.get(result.level, result.level)),
+        "mechanisms": {code: entry["points"] for code, entry in result.mechanisms.items()},
+    }
+
+
+@dataclass
+class RegionRow:
+    region: object
+    count: int = 0
+    mean_share: Decimal = Decimal(0)
+    levels: dict = field(default_factory=dict)
+    rank: int = 0
+
+    def level_shares(self):
+        return [(code, n, n / self.count if self.count else 0) for code, n in self.levels.items()]
+
+
+def region_ranking(campaign):
+    """Regions ranked by the mean share of their municipalities (competition ranking), with the number of
+    municipalities at each level."""
+    rows = {}
+    for region_id, level, n, share_sum in (
+        Result.objects.filter(campaign=campaign)
+        .values("municipality__region_id", "level")
+        .annotate(n=Count("pk"), share_sum=Sum("share"))
+        .values_list("municipality__region_id", "level", "n", "share_sum")
+    ):
+        row = rows.setdefault(region_id, RegionRow(None, levels=dict.fromkeys(LEVELS, 0)))
+        row.levels[level] = n
+        row.count += n
+        row.mean_share += Decimal(share_sum)
+    regions = Region.objects.in_bulk(list(rows))
+    result = []
+    for region_id, row in rows.items():
+        row.region = regions[region_id]
+        row.mean_share = (row.mean_share / row.count).quantize(Decimal("0.0001")) if row.count else Decimal(0)
+        result.append(row)
+    ranks = scoring.competition_ranks([r.mean_share for r in result])
+    for row, rank in zip(result, ranks, strict=True):
+        row.rank = rank
+    return sorted(result, key=lambda r: (r.rank, r.region.code))
+
+
+# --- the municipal scorecard -----------------------------------------------------------------------------
+
+
+def criteria_of(campaign):
+    return list(
+        Criterion.objects.filter(mechanism__methodology_id=campaign.methodology_id)
+        .select_related("mechanism", "component")
+        .order_by("mechanism__order", "component__order")
+    )
+
+
+def final_points(submission):
+    """{criterion code: final points} of a finalized submission."""
+    return dict(review.current_points([submission.pk], "final").get(submission.pk, {}))
+
+
+def component_strengths(criteria, points):
+    """Share of the maximum per component of the management cycle, over all mechanisms, strongest first."""
+    sums = {}
+    for c in criteria:
+        got, most = sums.get(c.component, (0, 0))
+        sums[c.component] = (got + (points.get(c.code) or 0), most + c.max_points)
+    rows = [(component, got, most, got / most if most else 0) for component, (got, most) in sums.items()]
+    return sorted(rows, key=lambda r: (-r[3], r[0].order))
+
+
+def history_of(municipality, campaign):
+    """The municipality's results in earlier campaigns, oldest first."""
+    return list(
+        Result.objects.filter(municipality=municipality, campaign__year__lt=campaign.year)
+        .select_related("campaign")
+        .order_by("campaign__year")
+    )
+
+
+def other_totals(campaign, municipality, *, region_id=None):
+    rows = Result.objects.filter(campaign=campaign).exclude(municipality=municipality)
+    if region_id:
+        rows = rows.filter(municipality__region_id=region_id)
+    return list(rows.values_list("total", flat=True))
+
+
+def scoring_specs(campaign):
+    return review.specs_for(campaign.methodology_id)

@@ -1,0 +1,348 @@
+"""Results on screen: rankings, the municipal scorecard with the gap to the next level and the what-if,
+the reports made by the task worker, and the ministry's overview. Thin views over reports/results.py,
+reports/scorecard.py and reports/services.py."""
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+
+from assessment.models import Submission
+from municipalities.access import access_for
+from municipalities.models import Municipality, Region
+from reports import charts, results, scorecard
+from reports.exports import XLSX_TYPE, Column, Sheet, csv_text, download, xlsx_bytes
+from reports.models import ReportJob
+from reports.services import report_request
+
+PAGE_SIZE = 50
+EXPORT_FORMATS = ("xlsx", "csv", "json")
+
+
+def _filters(request):
+    get = request.GET
+    return results.Filters(
+        region=get.get("region", "").strip(),
+        level=get.get("level", "").strip(),
+        kind=get.get("kind", "").strip(),
+        q=get.get("q", "").strip(),
+        sort=get.get("sort", "rank").strip() or "rank",
+    )
+
+
+def _region_or_404(code):
+    return get_object_or_404(Region, code=code) if code else None
+
+
+@login_required
+@require_safe
+def ranking(request, slug):
+    access = access_for(request.user)
+    campaign = results.campaign_results_for(access, slug)
+    filters = _filters(request)
+    region = _region_or_404(filters.region)
+    errors = filters.errors(campaign)
+    if errors:
+        return render(
+            request, "reports/ranking.html", {"campaign": campaign, "errors": errors, "filters": filters}, status=400
+        )
+    rows = results.ranking(campaign, filters)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "reports/ranking.html",
+        {
+            "campaign": campaign,
+            "page": page,
+            "filters": filters,
+            "region": region,
+            "regions": Region.objects.filter(municipalities__results__campaign=campaign).distinct().order_by("code"),
+            "levels": results.level_labels(campaign),
+            "kinds": Municipality.Kind.choices,
+            "mechanisms": results.mechanisms_of(campaign),
+            "query": query.urlencode(),
+            "published": results.is_published(campaign),
+            "total_count": page.paginator.count,
+        },
+    )
+
+
+@login_required
+@require_safe
+def region_ranking(request, slug):
+    access = access_for(request.user)
+    campaign = results.campaign_results_for(access, slug)
+    rows = results.region_ranking(campaign)
+    return render(
+        request,
+        "reports/regions.html",
+        {
+            "campaign": campaign,
+            "rows": rows,
+            "labels": results.level_labels(campaign),
+            "levels": results.LEVELS,
+            "can_report": access.is_national or access.is_coordinator,
+            "report_regions": set(access.regions().values_list("pk", flat=True)),
+        },
+    )
+
+
+def _export_rows(campaign, filters):
+    labels = results.level_labels(campaign)
+    return [results.row_dict(r, labels, regional=bool(filters.region)) for r in results.ranking(campaign, filters)]
+
+
+def ranking_export_content(campaign, filters, fmt):
+    """(bytes, content type, file name) of the ranking in xlsx, csv or json: the page's and the command's."""
+    rows = _export_rows(campaign, filters)
+    mechanisms = [m.code for m in results.mechanisms_of(campaign)]
+    name = f"muko-{campaign.slug}-ranking{'-' + filters.region if filters.region else ''}.{fmt}"
+    if fmt == "json":
+        body = {"campaign": campaign.slug, "max_total": campaign.methodology.max_total, "results": rows}
+        return json.dumps(body, ensure_ascii=False, indent=1).encode(), "application/json", name
+    columns = [
+        Column(_("Rank"), 8, "0"),
+        Column(_("Municipality code"), 18),
+        Column(_("Municipality"), 32),
+        Column(_("Region code"), 8),
+        Column(_("Region"), 26),
+        Column(_("Total"), 8, "0"),
+        Column(_("Maximum"), 8, "0"),
+        Column(_("Share"), 9, "0.0%"),
+        Column(_("Level"), 28),
+        *[Column(code, 7, "0") for code in mechanisms],
+    ]
+    table = [
+        [
+            r["rank"],
+            r["municipality"]["code"],
+            r["municipality"]["name"],
+            r["region"]["code"],
+            r["region"]["name"],
+            r["total"],
+            r["max_total"],
+            r["share"],
+            r["level_label"],
+            *[r["mechanisms"].get(code, 0) for code in mechanisms],
+        ]
+        for r in rows
+    ]
+    if fmt == "csv":
+        return csv_text(columns, table).encode("utf-8"), "text/csv; charset=utf-8", name
+    return xlsx_bytes([Sheet(_("Ranking"), columns, table)]), XLSX_TYPE, name
+
+
+@login_required
+@require_safe
+def ranking_export(request, slug, fmt):
+    access = access_for(request.user)
+    campaign = results.campaign_results_for(access, slug)
+    if fmt not in EXPORT_FORMATS:
+        raise Http404
+    filters = _filters(request)
+    _region_or_404(filters.region)
+    errors = filters.errors(campaign)
+    if errors:
+        return HttpResponse("\n".join(errors), status=400, content_type="text/plain; charset=utf-8")
+    content, content_type, name = ranking_export_content(campaign, filters, fmt)
+    return download(content, name, content_type)
+
+
+def _card(request, slug, code):
+    access = access_for(request.user)
+    campaign = results.campaign_results_for(access, slug)
+    municipality = results.scorecard_municipality(access, campaign, code)
+    card = scorecard.card_for(campaign, municipality)
+    if card.submission is None:
+        raise Http404
+    return access, campaign, municipality, card
+
+
+def _may_request_feedback(access, municipality):
+    return (
+        access.is_national or access.can_manage_region(municipality.region_id) or access.can_fill_forms(municipality.pk)
+    )
+
+
+@login_required
+@require_safe
+def scorecard_page(request, slug, code):
+    access, campaign, municipality, card = _card(request, slug, code)
+    data = scorecard.scorecard(card)
+    explanation = None
+    if card.result:
+        from assessment import review
+
+        explanation = review.explain(card.submission)
+    return render(
+        request,
+        "reports/scorecard.html",
+        {
+            **data,
+            "campaign": campaign,
+            "municipality": municipality,
+            "explanation": explanation,
+            "can_feedback": _may_request_feedback(access, municipality) and card.result is not None,
+        },
+    )
+
+
+@login_required
+@require_safe
+def what_if(request, slug, code):
+    access, campaign, municipality, card = _card(request, slug, code)
+    if card.result is None:
+        raise Http404
+    outcome, errors = None, {}
+    asked = any(key.startswith("p-") for key in request.GET)
+    if asked:
+        try:
+            outcome = scorecard.what_if(card, request.GET)
+        except scorecard.WhatIfError as exc:
+            errors = exc.errors
+    mechanisms = {}
+    for c in card.criteria:
+        mechanisms.setdefault(c.mechanism, []).append(
+            {
+                "criterion": c,
+                "current": card.points.get(c.code) or 0,
+                "value": request.GET.get(f"p-{c.code}", card.points.get(c.code) or 0),
+                "error": errors.get(c.code),
+            }
+        )
+    bands = [(str(b.min_share), b.code, b.get_code_display()) for b in campaign.methodology.level_bands.all()]
+    others = results.other_totals(campaign, municipality)
+    others_region = results.other_totals(campaign, municipality, region_id=municipality.region_id)
+    return render(
+        request,
+        "reports/what_if.html",
+        {
+            "campaign": campaign,
+            "municipality": municipality,
+            "card": card,
+            "result": card.result,
+            "mechanisms": mechanisms,
+            "outcome": outcome,
+            "errors": errors,
+            "bands": bands,
+            "others": ",".join(map(str, sorted(others, reverse=True))),
+            "others_region": ",".join(map(str, sorted(others_region, reverse=True))),
+            "level_label": card.labels.get(card.result.level),
+        },
+        status=400 if errors else 200,
+    )
+
+
+def _start(request, **kwargs):
+    job, created = report_request(by=request.user, **kwargs)
+    if not created and job.status == ReportJob.Status.DONE:
+        messages.info(request, _("The report made from the same results is ready."))
+    elif not created:
+        messages.info(request, _("This report is already being prepared: here is its progress."))
+    return redirect("report_status", job.pk)
+
+
+@login_required
+@require_POST
+def region_report(request, slug, code):
+    access = access_for(request.user)
+    campaign = results.campaign_results_for(access, slug)
+    access.require(access.is_national or access.is_coordinator)
+    region = get_object_or_404(access.regions(), code=code)
+    kind = {"pdf": ReportJob.Kind.REGION_PDF, "xlsx": ReportJob.Kind.REGION_XLSX}.get(request.POST.get("format", "pdf"))
+    if kind is None:
+        messages.error(request, _("Unknown report format."))
+        return redirect("region_ranking", slug)
+    return _start(request, kind=kind, campaign=campaign, region=region)
+
+
+@login_required
+@require_POST
+def feedback_report(request, slug, code):
+    access, campaign, municipality, card = _card(request, slug, code)
+    access.require(_may_request_feedback(access, municipality))
+    if card.result is None:
+        raise Http404
+    return _start(request, kind=ReportJob.Kind.FEEDBACK_PDF, campaign=campaign, municipality=municipality)
+
+
+def _job_for(request, pk):
+    """A report is shown to whoever may see what it is about: the region for a regional report, the
+    municipality's scorecard for a feedback report."""
+    access = access_for(request.user)
+    job = get_object_or_404(ReportJob.objects.select_related("campaign", "region", "municipality"), pk=pk)
+    if not results.may_see_results(access, job.campaign):
+        raise Http404
+    if job.region_id and not access.regions().filter(pk=job.region_id).exists():
+        raise Http404
+    if job.municipality_id:
+        results.scorecard_municipality(access, job.campaign, job.municipality.code)
+    return job
+
+
+@login_required
+@require_safe
+def report_status(request, pk):
+    job = _job_for(request, pk)
+    return render(request, "reports/status.html", {"job": job, "campaign": job.campaign})
+
+
+@login_required
+@require_safe
+def report_download(request, pk):
+    job = _job_for(request, pk)
+    if job.status != ReportJob.Status.DONE or not job.file:
+        raise Http404
+    return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.download_name())
+
+
+@login_required
+@require_safe
+def ministry_dashboard(request, slug):
+    """Participation and completion by region, levels by region, top and bottom municipalities, the
+    regions' positions, and every regional report."""
+    access = access_for(request.user)
+    access.require(access.is_national)
+    campaign = results.campaign_results_for(access, slug)
+    done = [Submission.Status.FINALIZED, Submission.Status.APPEALED]
+    participation = {
+        row["municipality__region_id"]: row
+        for row in Submission.objects.filter(campaign=campaign)
+        .values("municipality__region_id")
+        .annotate(
+            participants=Count("pk"),
+            submitted=Count("pk", filter=~Q(status__in=["draft", "returned"])),
+            finalized=Count("pk", filter=Q(status__in=done)),
+        )
+    }
+    region_rows = results.region_ranking(campaign)
+    by_region = {r.region.pk: r for r in region_rows}
+    regions = []
+    for region in Region.objects.filter(pk__in=participation).order_by("code"):
+        p = participation[region.pk]
+        regions.append({"region": region, **p, "rank": by_region.get(region.pk)})
+    labels = results.level_labels(campaign)
+    ordered = results.ranking(campaign)
+    return render(
+        request,
+        "reports/ministry.html",
+        {
+            "campaign": campaign,
+            "regions": regions,
+            "region_rows": region_rows,
+            "chart": charts.stacked([(r.region.name, r.levels) for r in region_rows], results.LEVELS),
+            "labels": labels,
+            "levels": results.LEVELS,
+            "top": list(ordered[:10]),
+            "bottom": list(ordered.order_by("-rank_country", "municipality__name")[:10]),
+            "jobs": ReportJob.objects.filter(campaign=campaign, region__isnull=False).select_related("region")[:50],
+        },
+    )
