@@ -291,6 +291,10 @@ def start_gunicorn(port, database_url, log_path):
         GUNICORN_ACCESSLOG="-",  # the production default: one access line per request, here into the log file
     )
     env.pop("GUNICORN_BIND", None)
+    # Production serves static files from the manifest: without it any page with a template fails (400/409).
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
     log = log_path.open("w")
     process = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", "config/gunicorn.conf.py", "config.wsgi"],

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from assessment import review
 from assessment.models import Submission
 from municipalities.access import access_for
 from municipalities.models import Municipality, Region
@@ -177,11 +178,12 @@ def _may_request_feedback(access, municipality):
 def scorecard_page(request, slug, code):
     access, campaign, municipality, card = _card(request, slug, code)
     data = scorecard.scorecard(card)
-    explanation = None
     if card.result:
-        from assessment import review
-
-        explanation = review.explain(card.submission)
+        by_mechanism = {}
+        for row in review.explain(card.submission):
+            by_mechanism.setdefault(row["criterion"].mechanism_id, []).append(row)
+        for m in data["mechanisms"]:
+            m["rows"] = by_mechanism.get(m["mechanism"].pk, [])
     return render(
         request,
         "reports/scorecard.html",
@@ -189,7 +191,6 @@ def scorecard_page(request, slug, code):
             **data,
             "campaign": campaign,
             "municipality": municipality,
-            "explanation": explanation,
             "can_feedback": _may_request_feedback(access, municipality) and card.result is not None,
         },
     )

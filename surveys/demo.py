@@ -12,7 +12,7 @@ from django.utils import timezone
 from assessment.models import Campaign
 from surveys import answers as A
 from surveys.models import Invitation, Questionnaire, Respondent, Response, ResponseAnswer
-from surveys.services import invitations_create, questionnaires_import_file, questions_of
+from surveys.services import answer_rows, invitations_create, questionnaires_import_file, questions_of
 
 # Kirov region 2020: 380 respondents in 167 schools (seed 001). Kalmykia's count is not in its seed.
 RESPONSES_2020 = {
@@ -79,17 +79,10 @@ def _answer_set(questions, rng, p_positive):
 
 
 def _rows(response, questions, answers):
-    by_code = {q.code: q for q in questions}
-    for code, value in answers.items():
-        q = by_code[code]
-        if q.kind == A.MULTIPLE:
-            yield from (ResponseAnswer(response=response, question=q, value=v) for v in value)
-        elif q.kind == A.NUMBER:
-            yield ResponseAnswer(response=response, question=q, value=str(value), number=value)
-        elif q.kind == A.TEXT:
-            yield ResponseAnswer(response=response, question=q, text=value)
-        else:
-            yield ResponseAnswer(response=response, question=q, value=value)
+    return (
+        ResponseAnswer(response=response, question_id=qid, value=value, number=number, text=text)
+        for qid, value, number, text in answer_rows(questions, answers)
+    )
 
 
 def _respond(campaign, invitations, day_of, rng, totals):

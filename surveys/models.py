@@ -41,6 +41,8 @@ class Questionnaire(models.Model):
     role = models.CharField(_("respondent"), max_length=16, choices=Respondent)
     title = models.CharField(_("title"), max_length=300)
     intro = models.TextField(_("introduction"), blank=True)
+    # Counts the changes of the questions: the key of the in-process cache of the question list.
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
         verbose_name = _("questionnaire")
@@ -141,9 +143,11 @@ class Question(models.Model):
     def save(self, *args, **kwargs):
         self.questionnaire.guard_editable()
         super().save(*args, **kwargs)
+        Questionnaire.objects.filter(pk=self.questionnaire_id).update(version=models.F("version") + 1)
 
     def delete(self, *args, **kwargs):
         self.questionnaire.guard_editable()
+        Questionnaire.objects.filter(pk=self.questionnaire_id).update(version=models.F("version") + 1)
         return super().delete(*args, **kwargs)
 
     def clean(self):
@@ -168,8 +172,10 @@ class Question(models.Model):
     def counts_positive(self):
         return bool(self.positive_values)
 
-    @cached_property
+    @property
     def value_labels(self):
+        # Not cached: the labels of yes/no follow the language of each request (question objects are
+        # shared between requests, see services.questions_of).
         if self.kind in (self.Kind.SINGLE, self.Kind.MULTIPLE):
             return {c["value"]: c["label"] for c in self.choices}
         if self.kind == self.Kind.YESNO:

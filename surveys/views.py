@@ -31,11 +31,11 @@ TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 def _invitation(token):
     if not TOKEN_RE.match(token):
         return None
-    return (
-        Invitation.objects.select_related("campaign__methodology", "school__municipality__region")
-        .filter(token=token)
-        .first()
-    )
+    # Two joins and no ORDER BY: the lookup every survey request makes must stay cheap.
+    try:
+        return Invitation.objects.select_related("campaign", "school").get(token=token)
+    except Invitation.DoesNotExist:
+        return None
 
 
 def _unavailable(request, status=404):
@@ -191,7 +191,12 @@ def survey(request, token):
     if action == "submit":
         try:
             response_submit(
-                invitation=invitation, questions=survey.questions, submitted=request.POST, page_questions=page_questions
+                invitation=invitation,
+                questions=survey.questions,
+                submitted=request.POST,
+                page_questions=page_questions,
+                current=survey.answers,
+                had_draft=survey.draft is not None,
             )
         except AlreadySubmitted:
             return _unavailable(request, status=409)

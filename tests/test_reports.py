@@ -81,7 +81,9 @@ def test_before_publication_only_the_operator_and_the_ministry_see_results(final
     _unpublish(finalized)
     url = reverse("ranking", args=[finalized.slug])
 
-    statuses = {role: as_role(world, role).get(url).status_code for role in ("operator", "ministry", "coordinator", "organizer")}
+    statuses = {
+        role: as_role(world, role).get(url).status_code for role in ("operator", "ministry", "coordinator", "organizer")
+    }
 
     assert statuses == {"operator": 200, "ministry": 200, "coordinator": 404, "organizer": 404}
 
@@ -151,7 +153,17 @@ def test_the_json_export_has_the_api_row_shape(finalized, world, as_role):
     body = json.loads(as_role(world, "ministry").get(reverse("ranking_export", args=[finalized.slug, "json"])).content)
 
     row = body["results"][0]
-    assert set(row) == {"rank", "municipality", "region", "total", "max_total", "share", "level", "level_label", "mechanisms"}
+    assert set(row) == {
+        "rank",
+        "municipality",
+        "region",
+        "total",
+        "max_total",
+        "share",
+        "level",
+        "level_label",
+        "mechanisms",
+    }
     assert row["municipality"] == {"code": "kirov", "name": "город Киров"}
     assert set(row["mechanisms"]) == {"1.1", "1.2", "1.3", "1.4", "2.1", "2.2", "2.3", "2.4", "2.5"}
 
@@ -159,7 +171,9 @@ def test_the_json_export_has_the_api_row_shape(finalized, world, as_role):
 def test_export_ranking_command_writes_every_format(finalized, tmp_path):
     for fmt in ("xlsx", "csv", "json"):
         out = tmp_path / f"r.{fmt}"
-        call_command("export_ranking", finalized.slug, "--region", "43", "--format", fmt, "-o", str(out), stdout=io.StringIO())
+        call_command(
+            "export_ranking", finalized.slug, "--region", "43", "--format", fmt, "-o", str(out), stdout=io.StringIO()
+        )
         assert out.stat().st_size > 100
     body = json.loads((tmp_path / "r.json").read_text())
     assert [r["rank"] for r in body["results"]] == [1, 2]
@@ -176,7 +190,7 @@ def test_the_scorecard_shows_the_chart_levels_gap_and_every_point(finalized, wor
     assert "<svg" in html and 'role="img"' in html
     assert page.context["gap"]["level"] == "formed" and page.context["gap"]["needed"] == 136
     assert sum(s["add"] for s in page.context["gap"]["steps"]) == 136
-    assert len(page.context["explanation"]) == 81
+    assert sum(len(m["rows"]) for m in page.context["mechanisms"]) == 81
     assert page.context["recommendations"]
 
 
@@ -198,7 +212,9 @@ def test_what_if_gives_total_level_and_ranks_and_writes_nothing(finalized, world
     before = list(Result.objects.values_list("pk", "total", "version"))
     client = as_role(world, "coordinator")
 
-    page = client.get(reverse("what_if", args=[finalized.slug, "kumeny"]), {"p-2.5.2": "9", "p-2.5.5": "9", "p-2.5.7": "8"})
+    page = client.get(
+        reverse("what_if", args=[finalized.slug, "kumeny"]), {"p-2.5.2": "9", "p-2.5.5": "9", "p-2.5.7": "8"}
+    )
 
     outcome = page.context["outcome"]
     assert page.status_code == 200
@@ -212,7 +228,12 @@ def test_what_if_ranks_move_above_a_competitor(finalized):
 
     outcome = what_if(card, everything)
 
-    assert (outcome["total"], outcome["level"], outcome["rank_country"], outcome["rank_region"]) == (555, "formed", 1, 1)
+    assert (outcome["total"], outcome["level"], outcome["rank_country"], outcome["rank_region"]) == (
+        555,
+        "formed",
+        1,
+        1,
+    )
 
 
 @pytest.mark.parametrize("value", ["-1", "11", "abc", "1.5"])
@@ -252,14 +273,20 @@ def test_the_regional_report_xlsx_has_a_sheet_per_table(finalized, world):
 
 def test_a_report_requested_twice_while_running_is_the_same_job(finalized, world, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
-        first, created = report_request(kind="region_pdf", campaign=finalized, region=world.region, by=world.users["coordinator"])
-        again, created_again = report_request(kind="region_pdf", campaign=finalized, region=world.region, by=world.users["operator"])
+        first, created = report_request(
+            kind="region_pdf", campaign=finalized, region=world.region, by=world.users["coordinator"]
+        )
+        again, created_again = report_request(
+            kind="region_pdf", campaign=finalized, region=world.region, by=world.users["operator"]
+        )
 
     assert created and not created_again and first.pk == again.pk
     assert ReportJob.objects.count() == 1
 
 
-def test_the_worker_makes_the_regional_pdf_with_names_and_totals(finalized, world, as_role, django_capture_on_commit_callbacks):
+def test_the_worker_makes_the_regional_pdf_with_names_and_totals(
+    finalized, world, as_role, django_capture_on_commit_callbacks
+):
     pytest.importorskip("weasyprint")
     client = as_role(world, "coordinator")
 
@@ -270,7 +297,9 @@ def test_the_worker_makes_the_regional_pdf_with_names_and_totals(finalized, worl
     pdf = client.get(reverse("report_download", args=[job.pk]))
 
     assert job.status == "done" and job.progress == 100
-    assert "report_download" in str(status.content) or reverse("report_download", args=[job.pk]) in status.content.decode()
+    assert (
+        "report_download" in str(status.content) or reverse("report_download", args=[job.pk]) in status.content.decode()
+    )
     content = b"".join(pdf.streaming_content)
     assert content.startswith(b"%PDF")
     text = _pdf_text(content)
@@ -283,7 +312,9 @@ def _pdf_text(content):
 
     if not shutil.which("pdftotext"):
         pytest.skip("pdftotext (poppler-utils) is not installed")
-    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=content, capture_output=True, check=True).stdout.decode()
+    return subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=content, capture_output=True, check=True
+    ).stdout.decode()
 
 
 def test_the_feedback_report_lists_targeted_recommendations(finalized, world):
