@@ -35,7 +35,9 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
     with django_db_blocker.unblock():
         methodology, _ = methodology_import_file(path=settings.BASE_DIR / "fixtures" / "methodology_2020.json")
-        questionnaires_import_file(path=settings.BASE_DIR / "fixtures" / "questionnaires_2020.json", methodology=methodology)
+        questionnaires_import_file(
+            path=settings.BASE_DIR / "fixtures" / "questionnaires_2020.json", methodology=methodology
+        )
 
 
 @pytest.fixture
@@ -165,7 +167,13 @@ def finalized(campaign, world):
     for submission in campaign.submissions.select_related("municipality"):
         points = scoring.distribute(FINAL_TOTALS[submission.municipality.code], specs)
         scores += [
-            Score(submission=submission, criterion=criteria[code], round=Score.Round.FINAL, points=p, by=world.users["operator"])
+            Score(
+                submission=submission,
+                criterion=criteria[code],
+                round=Score.Round.FINAL,
+                points=p,
+                by=world.users["operator"],
+            )
             for code, p in points.items()
         ]
     Score.objects.bulk_create(scores)

@@ -202,7 +202,7 @@ def test_the_gap_criteria_really_lift_the_level(finalized):
     outcome = what_if(card, {f"p-{s['criterion'].code}": s["target"] for s in gap["steps"]})
 
     assert outcome["level"] == gap["level"]
-    lowered = dict({f"p-{s['criterion'].code}": s["target"] for s in gap["steps"]})
+    lowered = {f"p-{s['criterion'].code}": s["target"] for s in gap["steps"]}
     last = gap["steps"][-1]
     lowered[f"p-{last['criterion'].code}"] = last["target"] - 1
     assert what_if(card, lowered)["level"] != gap["level"]  # the set is the smallest: one point less misses

@@ -1,7 +1,5 @@
 """Results in the browser on the demo data: the ministry ranks and downloads, a coordinator plays what-if."""
 
-import io
-
 import pytest
 from openpyxl import load_workbook
 
@@ -37,7 +35,7 @@ def test_the_ministry_filters_the_ranking_by_region_and_downloads_it(page, live_
     with page.expect_download() as download:
         page.get_by_role("link", name="Excel").click()
     assert download.value.suggested_filename == "muko-2020-approbation-ranking-08.xlsx"
-    sheet = load_workbook(io.BytesIO(open(download.value.path(), "rb").read())).active
+    sheet = load_workbook(download.value.path()).active
     assert [r[5] for r in sheet.iter_rows(min_row=2, values_only=True)] == [249, 136, 12, 8, 0, 0]
     assert not page.console_errors, page.console_errors
 
