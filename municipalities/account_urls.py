@@ -7,8 +7,8 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", views.profile, name="profile"),
-    path("tokens/new/", views.api_token_new, name="api_token_new"),
-    path("tokens/<int:pk>/revoke/", views.api_token_revoke_view, name="api_token_revoke"),
+    path("tokens/new/", views.token_new, name="api_token_new"),
+    path("tokens/<int:pk>/revoke/", views.token_revoke, name="api_token_revoke"),
     path("invitation/<str:token>/", views.invitation_accept_view, name="invitation_accept"),
     path(
         "password/change/",

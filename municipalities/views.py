@@ -8,6 +8,7 @@ from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -51,7 +52,7 @@ class ApiTokenForm(forms.Form):
 def _profile(request, token_form=None, status=200):
     # The new token is kept in the session only until this page has shown it once.
     new_token = request.session.pop(NEW_TOKEN_KEY, None)
-    return render(
+    response = render(
         request,
         "accounts/profile.html",
         {
@@ -62,6 +63,9 @@ def _profile(request, token_form=None, status=200):
         },
         status=status,
     )
+    if new_token:
+        add_never_cache_headers(response)  # no copy of the token in any cache, not even the browser's
+    return response
 
 
 @login_required
@@ -72,7 +76,7 @@ def profile(request):
 
 @login_required
 @require_POST
-def api_token_new(request):
+def token_new(request):
     form = ApiTokenForm(request.POST)
     if form.is_valid():
         try:
@@ -87,7 +91,7 @@ def api_token_new(request):
 
 @login_required
 @require_POST
-def api_token_revoke_view(request, pk):
+def token_revoke(request, pk):
     token = get_object_or_404(ApiToken.objects.filter(user=request.user), pk=pk)
     api_token_revoke(token=token)
     messages.success(request, _("The token «%(name)s» is revoked: it no longer opens the API.") % {"name": token.name})

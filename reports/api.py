@@ -183,16 +183,16 @@ class RankingQuery:
             return (params.get(name) or "").strip() or default
 
         problems = []
-        limit = _whole(text("limit"), LIMIT_MAX)
-        if limit is False:
+        limit, ok = _whole(text("limit"), LIMIT_MAX)
+        if not ok:
             problems.append(_("«limit» must be a whole number from 0 to %(max)s.") % {"max": LIMIT_MAX})
-        offset = _whole(text("offset"))
-        if offset is False:
+        offset, ok = _whole(text("offset"))
+        if not ok:
             problems.append(_("«offset» must be a whole number, 0 or more."))
         filters = results.Filters(
             region=text("region"), level=text("level"), kind=text("kind"), q=text("q"), sort=text("sort", "rank")
         )
-        return cls(filters, limit if limit is not False else None, offset or 0, problems)
+        return cls(filters, limit, offset or 0, problems)
 
     def errors(self, campaign):
         return self.filters.errors(campaign) + self.problems
@@ -204,12 +204,12 @@ class RankingQuery:
 
 
 def _whole(value, maximum=None):
-    """None when absent, the number, or False when malformed."""
+    """(the number, or None when absent or malformed; whether the value is well-formed)."""
     if not value:
-        return None
-    if not WHOLE.fullmatch(value) or (maximum is not None and int(value) > maximum):
-        return False
-    return int(value)
+        return None, True
+    if WHOLE.fullmatch(value) and (maximum is None or int(value) <= maximum):
+        return int(value), True
+    return None, False
 
 
 def results_version(campaign):

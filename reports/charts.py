@@ -28,7 +28,7 @@ class Bar:
         return LEVEL_COLORS.get(self.level, "#6c757d")
 
 
-def bars(items, *, width=560, label_width=190, row=26, gap=8):
+def bars(items, *, width=560, label_width=215, row=26, gap=8):
     """Horizontal bars of value against its maximum: items are (label, value, maximum, level)."""
     plot = width - label_width - 70
     result = []

@@ -461,11 +461,8 @@ def test_the_schema_documents_every_endpoint_and_the_bearer_scheme(db, client):
         "/api/v1/campaigns/{slug}/municipalities/{code}/",
         "/api/v1/campaigns/{slug}/response-rates/",
     } <= set(schema["paths"])
-    assert schema["components"]["securitySchemes"]["bearerAuth"] == {
-        "type": "http",
-        "scheme": "bearer",
-        "description": "A personal token from the profile page or `manage.py issue_token`.",
-    }
+    scheme = schema["components"]["securitySchemes"]["bearerAuth"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
     ranking = schema["paths"]["/api/v1/campaigns/{slug}/ranking/"]["get"]
     assert {p["name"] for p in ranking["parameters"]} >= {"region", "level", "kind", "q", "sort", "limit", "offset"}
     assert {"200", "304", "400", "404"} <= set(ranking["responses"])

@@ -306,14 +306,30 @@ ROWS = {
             ("feedback_report", ["test-2026", "kirov"]),
         ]
     },
-    # The JSON API: the schema is public; data needs a login (403 without), and scope like the pages.
+    # The JSON API: the docs and the schema are public; data needs a login (401 without), and scope like the pages.
     "api-schema": Row(plain("api-schema"), anonymous=200, everyone=200),
     "api-response-rates": Row(
         lambda w: reverse("api-response-rates", args=["test-2026"]),
         lambda w: reverse("api-response-rates", args=["no-such-campaign"]),
         ok=LOGGED_IN - {"nobody"},
-        anonymous=403,
+        anonymous=401,
     ),
+    "api-docs": Row(plain("api-docs"), anonymous=200, everyone=200),
+    "api-campaigns": Row(plain("api-campaigns"), anonymous=401),
+    "api-ranking": Row(
+        lambda w: reverse("api-ranking", args=["test-2026"]),
+        lambda w: reverse("api-ranking", args=["no-such-campaign"]),
+        anonymous=401,
+    ),
+    "api-municipality": Row(
+        lambda w: reverse("api-municipality", args=["test-2026", w.municipality.code]),
+        lambda w: reverse("api-municipality", args=["test-2026", w.other_municipality.code]),
+        ok={"operator", "ministry", "coordinator", "organizer", "deputy", "expert"},  # the expert is assigned
+        other_ok={"operator", "ministry"},
+        anonymous=401,
+    ),
+    "api_token_new": Row(plain("api_token_new"), everyone=405, post=302),
+    "api_token_revoke": Row(lambda w: reverse("api_token_revoke", args=[1]), everyone=405, post=302),
     # Pages for people who are not logged in.
     # Pages for people who are not logged in (yet), or for everyone.
     "login": Row(plain("login"), anonymous=200, everyone=302, post=200),
