@@ -5,10 +5,12 @@ as one that does not exist. The serializers describe the responses for the OpenA
 by the plain functions below (a ranking of thousands of rows does not go through a serializer per field)."""
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 
-from django.db.models import Count, Max, Sum
+from django.core.cache import cache
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -27,6 +29,7 @@ from municipalities.models import Municipality, Region
 from reports import results
 
 LIMIT_MAX = 5000
+RANKING_CACHE_SECONDS = 3600
 
 
 # --- the shapes, for the schema ------------------------------------------------------------------------------
@@ -212,14 +215,8 @@ def _whole(value, maximum=None):
     return None, False
 
 
-def results_version(campaign):
-    """Changes whenever the results of the campaign are recomputed (finalization, an appeal decided)."""
-    version = Result.objects.filter(campaign=campaign).aggregate(n=Count("pk"), at=Max("computed_at"), v=Sum("version"))
-    return f"{version['n']}:{version['at'].isoformat() if version['at'] else '-'}:{version['v'] or 0}"
-
-
 def ranking_etag(campaign, query):
-    key = "|".join([str(campaign.pk), results_version(campaign), translation.get_language() or "", query.key()])
+    key = "|".join([str(campaign.pk), results.results_version(campaign), translation.get_language() or "", query.key()])
     return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
 
 
@@ -287,7 +284,14 @@ class RankingView(APIView):
         etag = ranking_etag(campaign, query)
         response = get_conditional_response(request._request, etag=etag)
         if response is None:
-            response = Response(ranking_body(campaign, query))
+            # The body depends only on the results version, the language and the query (all in the ETag):
+            # a national ranking is built once per version and process, not per request.
+            key = f"api-ranking:{etag}"
+            body = cache.get(key)
+            if body is None:
+                body = json.dumps(ranking_body(campaign, query), ensure_ascii=False, separators=(",", ":")).encode()
+                cache.set(key, body, RANKING_CACHE_SECONDS)
+            response = HttpResponse(body, content_type="application/json")
         response["ETag"] = etag
         return _private(response)
 

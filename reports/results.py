@@ -4,7 +4,7 @@ municipal scorecard. A fixed number of queries whatever the number of municipali
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -19,6 +19,13 @@ LEVELS = scoring.LEVELS
 def is_published(campaign, today=None):
     period = campaign.stage_dates.get(Stage.RESULTS)
     return bool(period and (today or timezone.localdate()) >= period.starts_on)
+
+
+def results_version(campaign):
+    """Changes whenever the results of the campaign are recomputed (finalization, an appeal decided): the key
+    of everything cached about them."""
+    agg = Result.objects.filter(campaign=campaign).aggregate(n=Count("pk"), at=Max("computed_at"), v=Sum("version"))
+    return f"{agg['n']}:{agg['at'].isoformat() if agg['at'] else '-'}:{agg['v'] or 0}"
 
 
 def may_see_results(access, campaign):

@@ -7,19 +7,17 @@ import time
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Count, Max, Sum
 from django.utils import timezone, translation
 
-from assessment.models import Result
 from reports.models import ReportJob
+from reports.results import results_version
 
 log = logging.getLogger(__name__)
 
 
 def results_key(campaign):
     """Changes whenever a result of the campaign is (re)computed."""
-    agg = Result.objects.filter(campaign=campaign).aggregate(n=Count("pk"), at=Max("computed_at"), v=Sum("version"))
-    raw = f"{campaign.pk}:{agg['n']}:{agg['at'] and agg['at'].isoformat()}:{agg['v']}"
+    raw = f"{campaign.pk}:{results_version(campaign)}"
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 

@@ -10,6 +10,8 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
@@ -21,6 +23,7 @@ from reports import charts, results, scorecard
 from reports.exports import XLSX_TYPE, Column, Sheet, csv_text, download, xlsx_bytes
 from reports.models import ReportJob
 from reports.services import report_request
+from surveys.models import Response
 
 PAGE_SIZE = 50
 EXPORT_FORMATS = ("xlsx", "csv", "json")
@@ -72,6 +75,9 @@ def ranking(request, slug):
             "query": query.urlencode(),
             "published": results.is_published(campaign),
             "total_count": page.paginator.count,
+            # The table of a page changes only with the results: rendered once per version, query and page.
+            "table_key": f"{campaign.pk}:{results.results_version(campaign)}:{query.urlencode()}:{page.number}:"
+            f"{translation.get_language()}",
         },
     )
 
@@ -173,27 +179,41 @@ def _may_request_feedback(access, municipality):
     )
 
 
+SCORECARD_PARTS = ("mechanisms", "chart", "gap", "strongest", "weakest", "recommendations", "survey", "history")
+
+
+def _scorecard_data(card):
+    data = scorecard.scorecard(card)
+    by_mechanism = {}
+    for row in review.explain(card.submission):
+        by_mechanism.setdefault(row["criterion"].mechanism_id, []).append(row)
+    for m in data["mechanisms"]:
+        m["rows"] = by_mechanism.get(m["mechanism"].pk, [])
+    return data
+
+
 @login_required
 @require_safe
 def scorecard_page(request, slug, code):
     access, campaign, municipality, card = _card(request, slug, code)
-    data = scorecard.scorecard(card)
+    context = {
+        "campaign": campaign,
+        "municipality": municipality,
+        "result": card.result,
+        "can_feedback": _may_request_feedback(access, municipality) and card.result is not None,
+    }
     if card.result:
-        by_mechanism = {}
-        for row in review.explain(card.submission):
-            by_mechanism.setdefault(row["criterion"].mechanism_id, []).append(row)
-        for m in data["mechanisms"]:
-            m["rows"] = by_mechanism.get(m["mechanism"].pk, [])
-    return render(
-        request,
-        "reports/scorecard.html",
-        {
-            **data,
-            "campaign": campaign,
-            "municipality": municipality,
-            "can_feedback": _may_request_feedback(access, municipality) and card.result is not None,
-        },
-    )
+        # The card changes only with its result (and the survey behind it): rendered once per version, the
+        # data are computed lazily, i.e. only when the cached fragment is missing.
+        data = SimpleLazyObject(lambda: _scorecard_data(card))
+        context.update({name: SimpleLazyObject(lambda name=name: data[name]) for name in SCORECARD_PARTS})
+        context["level_label"] = card.labels.get(card.result.level)
+        responses = Response.objects.filter(campaign=campaign, municipality=municipality).count()
+        context["cache_key"] = (
+            f"{card.result.pk}:{card.result.version}:{card.result.computed_at.timestamp()}:{responses}:"
+            f"{translation.get_language()}"
+        )
+    return render(request, "reports/scorecard.html", context)
 
 
 @login_required

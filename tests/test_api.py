@@ -7,6 +7,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
@@ -334,6 +335,7 @@ def test_the_ranking_takes_a_fixed_number_of_queries(results, world, as_role, dj
     client = as_role(world, "ministry")
     url = api("api-ranking", "test-2026")
     client.get(url)
+    cache.clear()  # measure the building of the body, not the copy kept per results version
     with django_assert_max_num_queries(20) as few:
         client.get(url)
     for i in range(8):
@@ -342,6 +344,7 @@ def test_the_ranking_takes_a_fixed_number_of_queries(results, world, as_role, dj
         Submission.objects.create(campaign=results, municipality=municipality)
         finalize(results, municipality, i % 3, world)
     review.results_compute(campaign=results)
+    cache.clear()
 
     with django_assert_max_num_queries(len(few.captured_queries)):
         body = client.get(url).json()

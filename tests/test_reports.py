@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
@@ -101,6 +102,7 @@ def test_the_ranking_page_takes_the_same_number_of_queries_for_more_municipaliti
     client = as_role(world, "ministry")
     url = reverse("ranking", args=[finalized.slug])
     client.get(url)
+    cache.clear()  # measure the rendering of the table, not the fragment kept per results version
     with django_assert_max_num_queries(30) as few:
         client.get(url)
     for i in range(20):
@@ -117,6 +119,7 @@ def test_the_ranking_page_takes_the_same_number_of_queries_for_more_municipaliti
             rank_region=3,
             rank_country=4,
         )
+    cache.clear()
 
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(url)
@@ -257,7 +260,7 @@ def test_the_regional_report_html_has_every_section(finalized, world):
 
     for text in ("город Киров", "Куменский район", "281", "Страница", "из", "<thead>", "Тепловая карта"):
         assert text in html
-    assert html.count('class="new-page"') >= 2 + 2  # heat map, and a page per municipality
+    assert html.count('class="new-page"') == 1 + 2  # the heat map, and a page per municipality
 
 
 def test_the_regional_report_xlsx_has_a_sheet_per_table(finalized, world):
