@@ -1,7 +1,10 @@
 """Named fixtures for the roles: two regions with two municipalities each, so every test can ask "own" and
 "other" of any object."""
 
+import os
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -180,3 +183,53 @@ def finalized(campaign, world):
     campaign.submissions.update(status=Submission.Status.FINALIZED)
     review.results_compute(campaign=campaign)
     return campaign
+
+
+# --- browser tests: one Chromium for the whole session, shared by every browser test module ---------------
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is not installed: .ci/run installs Debian's chromium package")
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A desktop page in Russian; console errors are collected for the test to assert none."""
+    context = browser.new_context(locale="ru-RU", viewport={"width": 1360, "height": 900})
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.console_errors = errors
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def demo(transactional_db):
+    from django.core.management import call_command
+
+    call_command("load_demo", verbosity=0)

@@ -9,7 +9,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.test_browser import browser, demo, shot  # noqa: F401
+from tests.test_browser import shot
 
 pytestmark = pytest.mark.browser
 
@@ -22,7 +22,7 @@ PHONE = {
 SENTENCE = "Нужно чаще обсуждать результаты с учителями и родителями."
 
 
-def phone_page(browser):  # noqa: F811
+def phone_page(browser):
     context = browser.new_context(**PHONE)
     page = context.new_page()
     errors = []
@@ -43,14 +43,14 @@ def phone_page(browser):  # noqa: F811
 
 
 @pytest.fixture
-def page(browser):  # noqa: F811
+def page(browser):
     context, page = phone_page(browser)
     yield page
     context.close()
 
 
 @pytest.fixture
-def invitation(demo):  # noqa: F811
+def invitation(demo):
     from surveys.models import Invitation
 
     inv = (
@@ -254,7 +254,7 @@ def test_a_director_answers_the_whole_questionnaire_on_a_phone(page, live_server
     assert not others, others
 
 
-def test_answers_survive_a_reload_and_resume_on_the_same_link(browser, page, live_server, invitation):  # noqa: F811
+def test_answers_survive_a_reload_and_resume_on_the_same_link(browser, page, live_server, invitation):
     url = link(live_server, invitation)
     page.goto(url)
     go(page, "next")
