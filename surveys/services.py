@@ -2,6 +2,7 @@
 e-mails to schools. Keyword-only functions named <thing>_<action>."""
 
 import json
+from datetime import date
 from pathlib import Path
 
 from django.conf import settings
@@ -11,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from assessment.models import Mechanism, Stage
+from assessment.models import Campaign, CampaignStage, Mechanism, Stage
 from assessment.tasks import schedule_mail
 from municipalities.models import School
 from surveys import answers as A
@@ -130,13 +131,59 @@ def questionnaires_copy(*, source, target):
 _QUESTIONS = {}  # (questionnaire id, version) → ordered questions; read-only objects shared by requests
 
 
-def questions_of(campaign, role):
+def invitation_by_token(token):
+    """The invitation of a token with all a survey request needs, in ONE query: the campaign, the school,
+    the survey stage's dates, the questionnaire's cache key and the draft. Every page, autosave and
+    submission of a survey starts here, so it is written out once instead of five ORM queries."""
+    t = {m: m._meta.db_table for m in (Invitation, Draft, Questionnaire)}
+    sql = f"""
+        SELECT i.id, i.role, i.completed_at, i.opened_at, i.campaign_id, i.school_id,
+               c.slug, c.title, c.year, c.methodology_id, s.name, s.short_name, s.municipality_id,
+               st.starts_on, st.ends_on, q.id, q.version, d.id, d.answers, d.page
+        FROM {t[Invitation]} i
+        JOIN {Campaign._meta.db_table} c ON c.id = i.campaign_id
+        JOIN {School._meta.db_table} s ON s.id = i.school_id
+        LEFT JOIN {CampaignStage._meta.db_table} st ON st.campaign_id = c.id AND st.stage = %s
+        LEFT JOIN {t[Questionnaire]} q ON q.methodology_id = c.methodology_id AND q.role = i.role
+        LEFT JOIN {t[Draft]} d ON d.invitation_id = i.id
+        WHERE i.token = %s"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [Stage.SURVEYS.value, token])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    (pk, role, completed_at, opened_at, campaign_id, school_id, slug, title, year, methodology_id, school_name,
+     short_name, municipality_id, starts_on, ends_on, q_id, q_version, d_id, d_answers, d_page) = row  # fmt: skip
+    campaign = Campaign(id=campaign_id, slug=slug, title=title, year=year, methodology_id=methodology_id)
+    stages = {}
+    if starts_on is not None:
+        stages[Stage.SURVEYS] = CampaignStage(
+            campaign=campaign, stage=Stage.SURVEYS, starts_on=_day(starts_on), ends_on=_day(ends_on)
+        )
+    campaign.__dict__["stage_dates"] = stages  # the cached_property, filled from this query
+    invitation = Invitation(
+        id=pk, role=role, token=token, campaign=campaign, completed_at=completed_at, opened_at=opened_at,
+        school=School(id=school_id, name=school_name, short_name=short_name, municipality_id=municipality_id),
+    )  # fmt: skip
+    invitation.questionnaire_key = (q_id, q_version) if q_id else None
+    invitation.loaded_draft = None
+    if d_id is not None:
+        answers = json.loads(d_answers) if isinstance(d_answers, str | bytes) else d_answers
+        invitation.loaded_draft = Draft(id=d_id, invitation_id=pk, answers=answers or {}, page=d_page)
+    return invitation
+
+
+def _day(value):
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def questions_of(campaign, role, key=None):
     """The ordered questions a respondent of `role` answers in `campaign`, with their mechanisms.
 
     Building ~30 question objects with their JSON on every page of a survey was the largest cost of a
     submission; they are kept per questionnaire version (bumped by every change of a question), so a
     cheap key query is all a request pays."""
-    key = (
+    key = key or (
         Questionnaire.objects.filter(methodology_id=campaign.methodology_id, role=role)
         .values_list("pk", "version")
         .first()
@@ -293,7 +340,10 @@ def _stored_answers(questions, stored):
 
 
 def draft_answers(invitation, questions):
-    draft = Draft.objects.filter(invitation=invitation).first()
+    if hasattr(invitation, "loaded_draft"):
+        draft = invitation.loaded_draft
+    else:
+        draft = Draft.objects.filter(invitation=invitation).first()
     return _stored_answers(questions, draft.answers if draft else {}), draft
 
 

@@ -19,6 +19,7 @@ from surveys.services import (
     SurveyError,
     draft_answers,
     draft_save,
+    invitation_by_token,
     questions_of,
     response_submit,
     survey_period,
@@ -31,11 +32,7 @@ TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 def _invitation(token):
     if not TOKEN_RE.match(token):
         return None
-    # Two joins and no ORDER BY: the lookup every survey request makes must stay cheap.
-    try:
-        return Invitation.objects.select_related("campaign", "school").get(token=token)
-    except Invitation.DoesNotExist:
-        return None
+    return invitation_by_token(token)
 
 
 def _unavailable(request, status=404):
@@ -48,7 +45,7 @@ class Survey:
     def __init__(self, invitation):
         self.invitation = invitation
         self.campaign = invitation.campaign
-        self.questions = questions_of(self.campaign, invitation.role)
+        self.questions = questions_of(self.campaign, invitation.role, getattr(invitation, "questionnaire_key", None))
         self.pages = A.pages(self.questions)
         self.answers, self.draft = draft_answers(invitation, self.questions)
         self.by_id = {q.pk: q for q in self.questions}
