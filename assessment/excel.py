@@ -21,6 +21,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from assessment.collection import MAX_TEXT, CollectionError, parse_links
 from assessment.models import Answer, Criterion, EvidenceLink, Score, Submission
 from assessment.tasks import schedule_link_checks
+from reports.exports import sheet_title
 
 COLUMNS = [
     # key, header, width, editable
@@ -42,17 +43,6 @@ MAX_UNCOMPRESSED = 200 * 1024 * 1024
 MAX_RATIO = 150
 OVERWRITABLE = {Submission.Status.DRAFT, Submission.Status.RETURNED, Submission.Status.SUBMITTED}
 EXCEL_LIMIT = 32767
-
-
-def _safe_sheet_title(name, used):
-    title = "".join("_" if ch in "[]:*?/\\" else ch for ch in name)[:31]
-    base, n = title, 2
-    while title.lower() in used:
-        suffix = f" ({n})"
-        title = base[: 31 - len(suffix)] + suffix
-        n += 1
-    used.add(title.lower())
-    return title
 
 
 def export_workbook(*, campaign, municipalities):
@@ -99,7 +89,7 @@ def export_workbook(*, campaign, municipalities):
     used = set()
     for municipality in municipalities:
         submission = submissions.get(municipality.pk)
-        sheet = workbook.create_sheet(_safe_sheet_title(municipality.name, used))
+        sheet = workbook.create_sheet(sheet_title(municipality.name, used))
         sheet.append([h for _k, h, _w, _e in COLUMNS])
         for col, (_key, _header, width, _editable) in enumerate(COLUMNS, start=1):
             sheet.cell(row=1, column=col).style = "muko_header"

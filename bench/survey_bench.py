@@ -20,15 +20,11 @@ import json
 import os
 import random
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -38,6 +34,8 @@ os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("TESTING", "1")
 
 import django  # noqa: E402
+
+from bench.serving import SECRET_KEY, WORKERS, CpuMeter, database_url_for, free_port, start_gunicorn, stop_gunicorn  # noqa: E402, F401
 
 django.setup()
 
@@ -54,7 +52,6 @@ HEALTHZ_SECONDS = int(os.environ.get("BENCH_HEALTHZ_SECONDS", "10"))
 # before wrk stops; also the client timeout of one POST.
 DRAIN_SECONDS = 5
 WARMUP = 40  # submissions sent one by one before wrk: a first check that the form is accepted, and warm workers
-WORKERS = 2
 # Django accepts the unmasked 32-character secret both as the cookie and as the form field.
 CSRF_SECRET = "BenchSurveyCsrfSecret0123456789a"
 assert len(CSRF_SECRET) == 32 and CSRF_SECRET.isalnum()
@@ -208,17 +205,6 @@ end
 """
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def database_url_for(name):
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    return urlunsplit(parts._replace(path="/" + name))
-
-
 def build_data(directory):
     """The territory, a campaign whose survey is open today, its invitations, and the request file."""
     from assessment.models import Campaign, CampaignStage, Participation, Stage
@@ -277,58 +263,6 @@ def build_data(directory):
     return campaign, path, len(invitations)
 
 
-def start_gunicorn(port, database_url, log_path):
-    env = {k: v for k, v in os.environ.items() if k not in {"TESTING", "DEMO", "GUNICORN_CMD_ARGS"}}
-    env.update(
-        DEBUG="0",
-        SECRET_KEY="bench-survey-secret-key-" + "x" * 48,
-        ALLOWED_HOSTS="127.0.0.1",
-        SECURE_SSL_REDIRECT="0",
-        DATABASE_URL=database_url,
-        LOG_LEVEL="WARNING",
-        WEB_CONCURRENCY=str(WORKERS),
-        PORT=str(port),
-        GUNICORN_ACCESSLOG="-",  # the production default: one access line per request, here into the log file
-    )
-    env.pop("GUNICORN_BIND", None)
-    # Production serves static files from the manifest: without it any page with a template fails (400/409).
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True
-    )
-    log = log_path.open("w")
-    process = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", "config/gunicorn.conf.py", "config.wsgi"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}; see {log_path}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                conn.close()
-                return process
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer /healthz within 60 s")
-
-
-def stop_gunicorn(process):
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def warm_up(port, path, count):
     """Submit the first `count` lines one by one; they must all be accepted."""
     accepted = 0
@@ -349,71 +283,6 @@ def warm_up(port, path, count):
                 raise RuntimeError(f"warm-up submission answered {response.status}, expected 302 (see gunicorn log)")
             accepted += 1
     return accepted
-
-
-class CpuMeter:
-    """CPU seconds used during the submission run by the gunicorn workers and by the PostgreSQL backends of the
-    test database: per submission, a figure that other load on the machine hardly moves (the rate does).
-    Workers: their own times plus what the master reaped (a recycled worker's whole life) minus what the
-    workers alive at the start had used before. Backends: sampled, as a backend ends with its worker."""
-
-    def __init__(self, master_pid, database):
-        self.master, self.database = master_pid, database
-        self.backends_first, self.backends_last = {}, {}
-        self.stopping = threading.Event()
-        self.sampler = threading.Thread(target=self._sample, daemon=True)
-
-    @staticmethod
-    def _stat(pid):
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        # after the command: state ppid ... utime(11) stime(12) cutime(13) cstime(14), in clock ticks
-        return int(fields[1]), [int(v) / os.sysconf("SC_CLK_TCK") for v in fields[11:15]]
-
-    def _processes(self):
-        workers, backends = {}, {}
-        marker = f" {self.database} "
-        for pid in filter(str.isdigit, os.listdir("/proc")):
-            stat = self._stat(pid)
-            if stat is None:
-                continue
-            if stat[0] == self.master:
-                workers[pid] = stat[1][0] + stat[1][1]
-            else:
-                try:
-                    with open(f"/proc/{pid}/cmdline", "rb") as f:
-                        cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
-                except OSError:
-                    continue
-                if cmdline.startswith("postgres:") and marker in cmdline:
-                    backends[pid] = stat[1][0] + stat[1][1]
-        reaped = sum(self._stat(self.master)[1][2:4])
-        return workers, backends, reaped
-
-    def _sample(self):
-        while True:
-            _, backends, _ = self._processes()
-            for pid, cpu in backends.items():
-                self.backends_first.setdefault(pid, 0.0)
-                self.backends_last[pid] = cpu
-            if self.stopping.wait(0.25):
-                return
-
-    def start(self):
-        self.workers_start, backends, self.reaped_start = self._processes()
-        self.backends_first.update(backends)
-        self.sampler.start()
-
-    def stop(self):
-        workers_end, _, reaped_end = self._processes()
-        self.stopping.set()
-        self.sampler.join()
-        app = sum(workers_end.values()) + reaped_end - self.reaped_start - sum(self.workers_start.values())
-        db = sum(self.backends_last[pid] - first for pid, first in self.backends_first.items())
-        return app, db
 
 
 def run_wrk(args, keep):

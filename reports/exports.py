@@ -36,7 +36,8 @@ class Sheet:
     rows: list = field(default_factory=list)
 
 
-def _sheet_title(title, used):
+def sheet_title(title, used):
+    """A valid, unique sheet title (31 characters, none of []:*?/\\), case-insensitively unique in `used`."""
     clean = "".join("_" if ch in "[]:*?/\\" else ch for ch in title)[:31] or "Лист"
     base, n = clean, 2
     while clean.lower() in used:
@@ -56,7 +57,7 @@ def xlsx_bytes(sheets):
     header_font = Font(bold=True)
     header_fill = PatternFill("solid", fgColor="E8EEF7")
     for sheet in sheets:
-        ws = wb.create_sheet(_sheet_title(sheet.title, used))
+        ws = wb.create_sheet(sheet_title(sheet.title, used))
         ws.append([c.header for c in sheet.columns])
         for cell in ws[1]:
             cell.font = header_font
