@@ -38,7 +38,17 @@ os.environ.setdefault("TESTING", "1")
 
 import django  # noqa: E402
 
-from bench.serving import SECRET_KEY, WORKERS, CpuMeter, database_url_for, free_port, start_gunicorn, stop_gunicorn  # noqa: E402, F401
+from bench.serving import (  # noqa: E402, F401
+    SECRET_KEY,
+    WORKERS,
+    CpuMeter,
+    database_url_for,
+    free_port,
+    server_log_tail,
+    start_gunicorn,
+    stop_gunicorn,
+    tear_down,
+)
 
 django.setup()
 
@@ -358,19 +368,10 @@ def main():
         figures["reports_total_s"] = round(time.perf_counter() - started, 1)
         figures["database"] = connection.vendor
     except Exception:
-        log = directory / "gunicorn.log"
-        if log.exists():  # the server's side of the failure
-            lines = [line for line in log.read_text().splitlines(keepends=True) if '" 200 ' not in line]
-            print("".join(lines[-40:]), file=sys.stderr)  # noqa: T201
+        server_log_tail(directory, skip='" 200 ')
         raise
     finally:
-        if gunicorn is not None:
-            stop_gunicorn(gunicorn)
-        connection.creation.destroy_test_db(original_name, verbosity=0)
-        if os.environ.get("BENCH_KEEP_DIR") == "1":
-            print(f"kept {directory}", file=sys.stderr)  # noqa: T201
-        else:
-            shutil.rmtree(directory, ignore_errors=True)
+        tear_down(gunicorn, connection, original_name, directory)
     print(json.dumps(figures, ensure_ascii=False, indent=2))  # noqa: T201
     return figures
 

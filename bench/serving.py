@@ -144,3 +144,24 @@ class CpuMeter:
         app = sum(workers_end.values()) + reaped_end - self.reaped_start - sum(self.workers_start.values())
         db = sum(self.backends_last[pid] - first for pid, first in self.backends_first.items())
         return app, db
+
+
+def server_log_tail(directory, skip=""):
+    """The last lines of the server's log, printed when a benchmark fails (its side of the failure)."""
+    log = directory / "gunicorn.log"
+    if log.exists():
+        lines = [line for line in log.read_text().splitlines(keepends=True) if not skip or skip not in line]
+        print("".join(lines[-40:]), file=sys.stderr)  # noqa: T201
+
+
+def tear_down(gunicorn, connection, original_name, directory):
+    """Stop the server, drop the test database, remove the work folder (kept with BENCH_KEEP_DIR=1)."""
+    if gunicorn is not None:
+        stop_gunicorn(gunicorn)
+    connection.creation.destroy_test_db(original_name, verbosity=0)
+    if os.environ.get("BENCH_KEEP_DIR") == "1":
+        print(f"kept {directory}", file=sys.stderr)  # noqa: T201
+    else:
+        import shutil
+
+        shutil.rmtree(directory, ignore_errors=True)
