@@ -27,8 +27,9 @@ from assessment.models import (
     MechanismAnalysis,
     Submission,
 )
-from assessment.tasks import schedule_link_checks, schedule_mail
-from municipalities.models import MUNICIPAL_ROLES, Appointment, Role
+from assessment.tasks import schedule_link_checks
+from municipalities.models import MUNICIPAL_ROLES, Appointment, Notification, Role
+from municipalities.notifications import notify
 
 MAX_LINKS = 20
 MAX_TEXT = 10000
@@ -380,26 +381,29 @@ def snapshot(submission):
 # --- moves ------------------------------------------------------------------------------------------------
 
 
-def organizer_emails(submission):
-    return list(
+def organizers_of(municipality_ids):
+    """{municipality id: [users]}: the organizers and deputies of each municipality, in one query."""
+    people = {}
+    for a in (
         Appointment.objects.active()
-        .filter(municipality=submission.municipality_id, role__in=list(MUNICIPAL_ROLES))
-        .exclude(user__email="")
-        .values_list("user__email", flat=True)
-    )
+        .filter(municipality__in=municipality_ids, role__in=list(MUNICIPAL_ROLES))
+        .select_related("user")
+    ):
+        people.setdefault(a.municipality_id, []).append(a.user)
+    return people
 
 
-def coordinator_emails(submission):
-    return list(
-        Appointment.objects.active()
+def organizers(submission):
+    return organizers_of([submission.municipality_id]).get(submission.municipality_id, [])
+
+
+def coordinators(submission):
+    return [
+        a.user
+        for a in Appointment.objects.active()
         .filter(region=submission.municipality.region_id, role=Role.COORDINATOR)
-        .exclude(user__email="")
-        .values_list("user__email", flat=True)
-    )
-
-
-def _link(path):
-    return f"{settings.SITE_URL}{path}"
+        .select_related("user")
+    ]
 
 
 @transaction.atomic
@@ -431,16 +435,13 @@ def submission_submit(*, submission, by, access, today=None):
     schedule_link_checks(
         EvidenceLink.objects.filter(answer__submission=submission).values_list("pk", flat=True), "submit"
     )
-    url = _link(reverse("submission_detail", args=[submission.campaign.slug, submission.municipality.code]))
-    schedule_mail(
-        [
-            {
-                "to": coordinator_emails(submission),
-                "subject": _("%(municipality)s has submitted its forms") % {"municipality": submission.municipality},
-                "body": _("%(municipality)s has submitted its primary-data forms for «%(campaign)s».\n\n%(url)s")
-                % {"municipality": submission.municipality, "campaign": submission.campaign, "url": url},
-            }
-        ]
+    notify(
+        coordinators(submission),
+        Notification.Kind.SUBMITTED,
+        _("%(municipality)s has submitted its forms") % {"municipality": submission.municipality},
+        _("%(municipality)s has submitted its primary-data forms for «%(campaign)s».")
+        % {"municipality": submission.municipality, "campaign": submission.campaign},
+        reverse("submission_detail", args=[submission.campaign.slug, submission.municipality.code]),
     )
     return submission
 
@@ -464,23 +465,13 @@ def submission_return(*, submission, by, access, reason, criteria=()):
         # The named criteria must be looked at again before the next submit.
         Answer.objects.filter(submission=submission, criterion__code__in=codes).update(is_complete=False)
         reason = _("Criteria to correct: %(codes)s.") % {"codes": ", ".join(codes)} + "\n\n" + reason
-    url = _link(reverse("submission_detail", args=[submission.campaign.slug, submission.municipality.code]))
-    schedule_mail(
-        [
-            {
-                "to": organizer_emails(submission),
-                "subject": _("Your forms were returned for corrections"),
-                "body": _(
-                    "The forms of %(municipality)s for «%(campaign)s» were returned for corrections:\n\n%(reason)s\n\n%(url)s"
-                )
-                % {
-                    "municipality": submission.municipality,
-                    "campaign": submission.campaign,
-                    "reason": reason,
-                    "url": url,
-                },
-            }
-        ]
+    notify(
+        organizers(submission),
+        Notification.Kind.RETURNED,
+        _("Your forms were returned for corrections"),
+        _("The forms of %(municipality)s for «%(campaign)s» were returned for corrections:\n\n%(reason)s")
+        % {"municipality": submission.municipality, "campaign": submission.campaign, "reason": reason},
+        reverse("submission_detail", args=[submission.campaign.slug, submission.municipality.code]),
     )
     return submission
 
@@ -497,19 +488,17 @@ def extension_grant(*, submission, until, reason, by, access, today=None):
     DeadlineExtension.objects.create(submission=submission, until=until, reason=reason.strip(), granted_by=by)
     Submission.objects.filter(pk=submission.pk).update(deadline_extended_to=until)
     submission.deadline_extended_to = until
-    schedule_mail(
-        [
-            {
-                "to": organizer_emails(submission),
-                "subject": _("Your deadline was extended"),
-                "body": _("The deadline for the forms of %(municipality)s in «%(campaign)s» is now %(date)s.")
-                % {
-                    "municipality": submission.municipality,
-                    "campaign": submission.campaign,
-                    "date": formats.date_format(until, "j E Y"),
-                },
-            }
-        ]
+    notify(
+        organizers(submission),
+        Notification.Kind.DEADLINE,
+        _("Your deadline was extended"),
+        _("The deadline for the forms of %(municipality)s in «%(campaign)s» is now %(date)s.")
+        % {
+            "municipality": submission.municipality,
+            "campaign": submission.campaign,
+            "date": formats.date_format(until, "j E Y"),
+        },
+        reverse("submission_detail", args=[submission.campaign.slug, submission.municipality.code]),
     )
     return submission
 
@@ -531,28 +520,22 @@ def reminders_send(*, campaign, region_ids=None, today=None):
     today = today or timezone.localdate()
     late, done = laggards(campaign, region_ids)
     due = [s for s in late if not s.reminded_at or timezone.localtime(s.reminded_at).date() < today]
-    messages = []
+    people = organizers_of([s.municipality_id for s in due])
     for submission in due:
         deadline = submission.deadline()
         state = done[submission.pk]
-        url = _link(reverse("submission_detail", args=[campaign.slug, submission.municipality.code]))
-        messages.append(
-            {
-                "to": organizer_emails(submission),
-                "subject": _("Reminder: the forms of «%(campaign)s»") % {"campaign": campaign.title},
-                "body": _(
-                    "%(municipality)s: %(done)s of %(total)s criteria are complete. Deadline: %(date)s.\n\n"
-                    "Open the form: %(url)s"
-                )
-                % {
-                    "municipality": submission.municipality,
-                    "done": state["done"],
-                    "total": state["total"],
-                    "date": formats.date_format(deadline, "j E Y") if deadline else "—",
-                    "url": url,
-                },
-            }
+        notify(
+            people.get(submission.municipality_id, []),
+            Notification.Kind.DEADLINE,
+            _("Reminder: the forms of «%(campaign)s»") % {"campaign": campaign.title},
+            _("%(municipality)s: %(done)s of %(total)s criteria are complete. Deadline: %(date)s.")
+            % {
+                "municipality": submission.municipality,
+                "done": state["done"],
+                "total": state["total"],
+                "date": formats.date_format(deadline, "j E Y") if deadline else "—",
+            },
+            reverse("submission_detail", args=[campaign.slug, submission.municipality.code]),
         )
     Submission.objects.filter(pk__in=[s.pk for s in due]).update(reminded_at=now)
-    schedule_mail(messages)
     return len(due)

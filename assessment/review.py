@@ -3,16 +3,18 @@
 Every score is a new row; the row it replaces stays (is_current=False) and is linked as `previous`, so
 each point keeps who gave it, when, why and what it replaced."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Sum
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from assessment import scoring, workflow
 from assessment.models import Criterion, EvidenceLink, ExpertConflict, Result, ReviewAssignment, Score, Submission
+from municipalities.models import Notification
 
 ROUND_STATUS = {
     Score.Round.PRESCORE: {Submission.Status.SUBMITTED},
@@ -27,23 +29,16 @@ class ScoreError(Exception):
         self.conflict = conflict
 
 
-def _operator_emails():
+def _operators():
     from municipalities.models import Appointment, Role
 
-    return list(
-        Appointment.objects.active()
-        .filter(role=Role.OPERATOR)
-        .exclude(user__email="")
-        .values_list("user__email", flat=True)
-    )
+    return [a.user for a in Appointment.objects.active().filter(role=Role.OPERATOR).select_related("user")]
 
 
-def _notify(to, subject, body, path):
-    from django.conf import settings
+def _notify(users, kind, subject, body, path):
+    from municipalities.notifications import notify
 
-    from assessment.tasks import schedule_mail
-
-    schedule_mail([{"to": list(to), "subject": subject, "body": f"{body}\n\n{settings.SITE_URL}{path}"}])
+    notify(users, kind, subject, body, path)
 
 
 def specs_for(methodology_id):
@@ -159,7 +154,8 @@ def prescore_complete(*, submission, by, access):
         )
     workflow.apply(submission=submission, name="prescore", by=by, access=access)
     _notify(
-        _operator_emails(),
+        _operators(),
+        Notification.Kind.REVIEW,
         _("Pre-scored: %(municipality)s") % {"municipality": submission.municipality},
         _("The coordinator has pre-scored %(municipality)s; assign the experts.")
         % {"municipality": submission.municipality},
@@ -229,11 +225,12 @@ def submission_finalize(*, submission, by, access):
         )
     Score.objects.bulk_create(finals)
     results_compute(campaign=submission.campaign)
-    from assessment.collection import organizer_emails
+    from assessment.collection import organizers
 
     result = Result.objects.get(submission=submission)
     _notify(
-        organizer_emails(submission),
+        organizers(submission),
+        Notification.Kind.RESULT,
         _("The result of %(municipality)s") % {"municipality": submission.municipality},
         _("The result is final: %(total)s of %(max)s points. The explanation of every point is on the page.")
         % {"total": result.total, "max": result.max_total},
@@ -345,7 +342,8 @@ def assign(*, submission, expert, by, due_on=None):
         raise ScoreError(_("This submission already has its experts."))
     assignment = ReviewAssignment.objects.create(submission=submission, expert=expert, assigned_by=by, due_on=due_on)
     _notify(
-        [expert.email] if expert.email else [],
+        [expert],
+        Notification.Kind.ASSIGNMENT,
         _("A submission to review: %(municipality)s") % {"municipality": submission.municipality},
         _("You are assigned to review %(municipality)s in «%(campaign)s».")
         % {"municipality": submission.municipality, "campaign": submission.campaign},
@@ -617,11 +615,51 @@ def appeal_decide(*, appeal, upheld, points, reason, by, access):
         )
         workflow.apply(submission=submission, name="decide_appeal", by=by, access=access, reason=summary)
         results_compute(campaign=submission.campaign)
-        from assessment.collection import organizer_emails
+        from assessment.collection import organizers
 
         _notify(
-            organizer_emails(submission),
+            organizers(submission),
+            Notification.Kind.APPEAL,
             _("Your appeal is decided"),
             summary,
             reverse("submission_detail", args=[submission.campaign.slug, submission.municipality.code]),
         )
+
+
+def expert_reminders_send(*, today=None, days=2):
+    """Remind experts of reviews due within `days` (or overdue) and not completed, once a day at most per
+    assignment. Returns how many reminders were sent."""
+    from municipalities.notifications import already_today, notify
+
+    today = today or timezone.localdate()
+    due = list(
+        ReviewAssignment.objects.filter(
+            is_active=True, completed_at__isnull=True, due_on__isnull=False, due_on__lte=today + timedelta(days=days)
+        )
+        .exclude(submission__status__in=[Submission.Status.FINALIZED, Submission.Status.APPEALED])
+        .select_related("expert", "submission__municipality", "submission__campaign")
+    )
+    sent = 0
+    paths = {
+        a.pk: reverse("expert_scoring", args=[a.submission.campaign.slug, a.submission.municipality.code]) for a in due
+    }
+    done_today = already_today([a.expert_id for a in due], Notification.Kind.DEADLINE, set(paths.values()))
+    for a in due:
+        if (a.expert_id, paths[a.pk]) in done_today:
+            continue
+        late = a.due_on < today
+        notify(
+            [a.expert],
+            Notification.Kind.DEADLINE,
+            (_("Review overdue: %(municipality)s") if late else _("Review due soon: %(municipality)s"))
+            % {"municipality": a.submission.municipality},
+            _("The review of %(municipality)s in «%(campaign)s» is due on %(date)s.")
+            % {
+                "municipality": a.submission.municipality,
+                "campaign": a.submission.campaign,
+                "date": formats.date_format(a.due_on, "j E Y"),
+            },
+            paths[a.pk],
+        )
+        sent += 1
+    return sent

@@ -15,10 +15,13 @@ def check_links_task(link_ids, reason):
 
 @task()
 def send_mail_task(messages):
-    """messages: [{"to": [...], "subject": ..., "body": ...}]; one connection for all of them."""
+    """messages: [{"to": [...], "subject": ..., "body": ..., "html": ... (optional)}]; one connection for all."""
     with mail.get_connection() as connection:
         for m in messages:
-            mail.EmailMessage(m["subject"], m["body"], to=m["to"], connection=connection).send()
+            message = mail.EmailMultiAlternatives(m["subject"], m["body"], to=m["to"], connection=connection)
+            if m.get("html"):
+                message.attach_alternative(m["html"], "text/html")
+            message.send()
 
 
 def schedule_link_checks(link_ids, reason):

@@ -9,6 +9,10 @@ urlpatterns = [
     path("profile/", views.profile, name="profile"),
     path("tokens/new/", views.token_new, name="api_token_new"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="api_token_revoke"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/<int:pk>/", views.notification_open, name="notification_open"),
+    path("notifications/read/", views.notifications_read, name="notifications_read"),
+    path("notifications/settings/", views.notification_settings, name="notification_settings"),
     path("invitation/<str:token>/", views.invitation_accept_view, name="invitation_accept"),
     path(
         "password/change/",

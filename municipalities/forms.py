@@ -66,3 +66,25 @@ class SetPasswordForm(forms.Form):
             except forms.ValidationError as exc:
                 self.add_error("password1", exc)
         return cleaned
+
+
+class NotificationSettingsForm(forms.Form):
+    email_kinds = forms.MultipleChoiceField(
+        label=_("Send me an e-mail about"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Whatever you choose, every event is shown under the bell in the platform."),
+    )
+    digest = forms.BooleanField(
+        label=_("One e-mail a day (a digest) instead of a message per event"),
+        required=False,
+        help_text=_("The digest comes in the morning and lists everything since the previous one."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        from municipalities.models import Notification
+
+        super().__init__(*args, **kwargs)
+        self.fields["email_kinds"].choices = [
+            (kind, label) for kind, label in Notification.Kind.choices if kind not in Notification.ALWAYS_EMAILED
+        ]

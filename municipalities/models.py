@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -221,3 +222,69 @@ class ApiToken(models.Model):
     @property
     def is_active(self):
         return self.revoked_at is None
+
+
+class Notification(models.Model):
+    """One event for one person: shown under the bell in the product and, unless the person turned that kind
+    off, e-mailed (at once, or in the next daily digest). The e-mail and the in-app entry are the same record,
+    so nothing said by e-mail is missing in the product."""
+
+    class Kind(models.TextChoices):
+        APPOINTMENT = "appointment", _("Appointments and invitations")
+        SUBMITTED = "submitted", _("Forms submitted")
+        RETURNED = "returned", _("Forms returned for corrections")
+        ASSIGNMENT = "assignment", _("Assignments to review")
+        REVIEW = "review", _("Review progress")
+        DEADLINE = "deadline", _("Deadlines and reminders")
+        RESULT = "result", _("Results")
+        APPEAL = "appeal", _("Appeal decisions")
+        REPORT = "report", _("Reports ready")
+
+    # Whoever is appointed must get the link to set a password: that e-mail cannot be turned off.
+    ALWAYS_EMAILED = frozenset({Kind.APPOINTMENT})
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="notifications")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind)
+    title = models.CharField(_("title"), max_length=300)
+    body = models.TextField(_("text"), blank=True)
+    path = models.CharField(_("link"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    # Set when e-mailed on its own or in a digest; null for an e-mail still waiting for the digest.
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    email_pending = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["user", "read_at"], name="notification_unread"),
+            models.Index(fields=["email_pending", "user"], name="notification_digest"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_read(self):
+        return self.read_at is not None
+
+
+class NotificationSettings(models.Model):
+    """A person's e-mail choices: kinds not to e-mail, and one daily digest instead of a message per event.
+    No row means the defaults: every kind e-mailed at once."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE, related_name="notification_settings")
+    email_off = models.JSONField(_("kinds not e-mailed"), default=list, blank=True)
+    digest = models.BooleanField(_("daily digest"), default=False)
+
+    class Meta:
+        verbose_name = _("notification settings")
+        verbose_name_plural = _("notification settings")
+
+    def __str__(self):
+        return f"{self.user}"
+
+    def emails(self, kind):
+        return kind in Notification.ALWAYS_EMAILED or kind not in self.email_off

@@ -5,7 +5,6 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
@@ -45,30 +44,33 @@ def _issue(appointment, by):
         expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
         sent_count=sent + 1,
     )
-    from assessment.tasks import schedule_mail
+    from municipalities.models import Notification
+    from municipalities.notifications import notify
 
     user = appointment.user
     where = appointment.municipality or appointment.region
-    schedule_mail(
-        [
-            {
-                "to": [user.email],
-                "subject": _("You are appointed: %(role)s") % {"role": appointment.get_role_display()},
-                "body": _(
-                    "Hello, %(name)s!\n\nYou are appointed %(role)s%(where)s on the platform for the assessment of "
-                    "municipal mechanisms of education quality management.\n\nSet your password and log in "
-                    "(the link is valid for %(days)s days):\n%(url)s\n\nYour login: %(login)s"
-                )
-                % {
-                    "name": user.get_full_name() or user.username,
-                    "role": appointment.get_role_display(),
-                    "where": f" ({where})" if where else "",
-                    "days": INVITATION_DAYS,
-                    "url": settings.SITE_URL + reverse("invitation_accept", args=[token]),
-                    "login": user.username,
-                },
-            }
-        ]
+    about = {
+        "role": appointment.get_role_display(),
+        "where": f" ({where})" if where else "",
+    }
+    appointed = (
+        _(
+            "You are appointed %(role)s%(where)s on the platform for the assessment of municipal mechanisms of "
+            "education quality management."
+        )
+        % about
+    )
+    notify(
+        [user],
+        Notification.Kind.APPOINTMENT,
+        _("You are appointed: %(role)s") % about,
+        appointed,
+        reverse("home"),
+        email_body=appointed
+        + "\n\n"
+        + _("Set your password and log in by the link below (it is valid for %(days)s days). Your login: %(login)s")
+        % {"days": INVITATION_DAYS, "login": user.username},
+        email_path=reverse("invitation_accept", args=[token]),
     )
     return token
 

@@ -4,19 +4,22 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from municipalities import notifications as notices
 from municipalities.access import access_for
 from municipalities.api_auth import TokenError, api_token_create, api_token_revoke
-from municipalities.forms import InviteForm, LoginForm, SetPasswordForm
-from municipalities.models import MUNICIPAL_ROLES, ApiToken, Appointment, Invitation, Role
+from municipalities.forms import InviteForm, LoginForm, NotificationSettingsForm, SetPasswordForm
+from municipalities.models import MUNICIPAL_ROLES, ApiToken, Appointment, Invitation, Notification, Role
 from municipalities.people import (
     PeopleError,
     appointment_invite,
@@ -252,3 +255,75 @@ def invitation_accept_view(request, token):
         messages.success(request, _("Welcome! Your password is set."))
         return redirect("home")
     return render(request, "people/invitation_accept.html", {"form": form, "invitation": invitation})
+
+
+NOTIFICATIONS_PAGE = 30
+
+
+@login_required
+@require_safe
+def notifications(request):
+    """The bell's list: newest first, unread ones marked; `?unread=1` shows only those."""
+    items = Notification.objects.filter(user=request.user)
+    unread_only = request.GET.get("unread") == "1"
+    if unread_only:
+        items = items.filter(read_at__isnull=True)
+    page = Paginator(items, NOTIFICATIONS_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "accounts/notifications.html",
+        {"page": page, "unread_only": unread_only, "prefs": notices.settings_for(request.user)},
+    )
+
+
+@login_required
+@require_safe
+def notification_open(request, pk):
+    """Open what a notification is about, marking it read."""
+    notification = get_object_or_404(Notification.objects.filter(user=request.user), pk=pk)
+    notices.mark_read(request.user, [notification.pk])
+    target = notification.path
+    if not target or not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("notifications")
+    return redirect(target)
+
+
+@login_required
+@require_POST
+def notifications_read(request):
+    changed = notices.mark_read(request.user)
+    if changed:
+        messages.success(
+            request,
+            ngettext("%(n)s notification marked read.", "%(n)s notifications marked read.", changed) % {"n": changed},
+        )
+    return redirect("notifications")
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def notification_settings(request):
+    prefs = notices.settings_for(request.user)
+    if request.method == "POST":
+        form = NotificationSettingsForm(request.POST)
+        if form.is_valid():
+            notices.settings_save(
+                user=request.user, email_kinds=form.cleaned_data["email_kinds"], digest=form.cleaned_data["digest"]
+            )
+            messages.success(request, _("Your notification settings are saved."))
+            return redirect("notification_settings")
+        status = 400
+    else:
+        form = NotificationSettingsForm(
+            initial={
+                "email_kinds": [k for k in Notification.Kind.values if prefs.emails(k)],
+                "digest": prefs.digest,
+            }
+        )
+        status = 200
+    return render(
+        request,
+        "accounts/notification_settings.html",
+        {"form": form, "prefs": prefs, "has_email": bool(request.user.email)},
+        status=status,
+    )

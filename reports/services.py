@@ -7,7 +7,9 @@ import time
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from reports.models import ReportJob
 from reports.results import results_version
@@ -86,4 +88,16 @@ def report_run(job):
         seconds=round(time.monotonic() - started, 2),
     )
     job.refresh_from_db()
+    if job.requested_by_id:
+        from municipalities.models import Notification
+        from municipalities.notifications import notify
+
+        with translation.override(job.language):
+            notify(
+                [job.requested_by],
+                Notification.Kind.REPORT,
+                _("The report is ready: %(report)s") % {"report": job},
+                _("«%(campaign)s»: the file is ready to download.") % {"campaign": job.campaign},
+                reverse("report_status", args=[job.pk]),
+            )
     return job

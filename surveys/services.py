@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from assessment.models import Campaign, CampaignStage, Mechanism, Stage
 from assessment.tasks import schedule_mail
 from municipalities.models import School
+from municipalities.notifications import email_message
 from surveys import answers as A
 from surveys.models import Draft, Invitation, Question, Questionnaire, Respondent, Response, ResponseAnswer
 
@@ -264,7 +265,7 @@ def _school_messages(campaign, invitations, *, reminder):
             "is personal to the role and can be used once. The survey is anonymous and takes about 15 minutes; "
             "answers are saved as you go.\n\n%(links)s\n\nThe survey is open until %(until)s."
         ) % {"school": school.name, "links": lines, "until": until}
-        messages.append({"to": [school.email], "subject": subject, "body": body})
+        messages.append(email_message([school.email], subject, body, settings_link=False))
     return messages
 
 

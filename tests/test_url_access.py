@@ -31,6 +31,15 @@ class Row:
     post: int = 405  # a read-only page refuses other methods
 
 
+def _strangers_notification():
+    from django.contrib.auth import get_user_model
+
+    from municipalities.models import Notification
+
+    stranger, _ = get_user_model().objects.get_or_create(username="t-stranger")
+    return Notification.objects.create(user=stranger, kind=Notification.Kind.RESULT, title="x", path="/").pk
+
+
 def plain(name):
     return lambda w: reverse(name)
 
@@ -61,6 +70,11 @@ ROWS = {
         other_ok={"operator", "ministry"},
     ),
     "profile": Row(plain("profile")),
+    "notifications": Row(plain("notifications")),
+    # Someone else's notification: 404 for every role (one's own is opened in tests/test_notifications.py).
+    "notification_open": Row(lambda w: reverse("notification_open", args=[_strangers_notification()]), everyone=404),
+    "notifications_read": Row(plain("notifications_read"), everyone=405, post=302),
+    "notification_settings": Row(plain("notification_settings"), post=302),
     # Campaigns and data collection.
     "campaign_list": Row(plain("campaign_list")),
     "campaign_create": Row(plain("campaign_create"), ok={"operator"}, denied=LOGGED_IN - {"operator"}, post=200),

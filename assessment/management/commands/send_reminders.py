@@ -3,13 +3,14 @@ from django.utils import timezone
 
 from assessment.collection import reminders_send
 from assessment.models import Campaign, Stage
+from assessment.review import expert_reminders_send
 from surveys import services as surveys
 
 
 class Command(BaseCommand):
     help = (
         "E-mail the organizers of municipalities that have not finished their forms, and the schools that have "
-        "not answered an open survey (for a daily cron)."
+        "not answered an open survey, and the experts whose reviews are due (for a daily cron)."
     )
 
     def handle(self, *args, **options):
@@ -27,4 +28,5 @@ class Command(BaseCommand):
                 )
                 schools += sent
                 self.stdout.write(f"{campaign.slug}: напоминаний школам {sent}")
-        self.stdout.write(f"Всего напоминаний: муниципалитетам {total}, школам {schools}")
+        experts = expert_reminders_send(today=today)
+        self.stdout.write(f"Всего напоминаний: муниципалитетам {total}, школам {schools}, экспертам {experts}")

@@ -1,0 +1,191 @@
+"""Notifications: the one way an event reaches people — under the bell in the product and by e-mail.
+
+Every service that used to send an e-mail to users calls `notify`; e-mails to schools (survey links), which
+are not users, still go through `assessment.tasks.schedule_mail`, with the same templates."""
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import ngettext
+
+from municipalities.models import Notification, NotificationSettings
+
+
+def email_message(to, subject, body, path="", *, greeting="", settings_link=True):
+    """One e-mail with a text and an HTML part, both from templates/emails/."""
+    context = {
+        "subject": subject,
+        "greeting": greeting,
+        "paragraphs": [p for p in body.split("\n\n") if p.strip()],
+        "body": body,
+        "url": f"{settings.SITE_URL}{path}" if path else "",
+        "settings_url": f"{settings.SITE_URL}{reverse('notification_settings')}" if settings_link else "",
+        "site_url": settings.SITE_URL,
+    }
+    return {
+        "to": list(to),
+        "subject": subject,
+        "body": render_to_string("emails/message.txt", context),
+        "html": render_to_string("emails/message.html", context),
+    }
+
+
+def _settings_of(user_ids):
+    return {s.user_id: s for s in NotificationSettings.objects.filter(user_id__in=user_ids)}
+
+
+def notify(users, kind, title, body="", path="", *, email_body=None, email_path=None):
+    """Tell each of `users` about an event: an unread notification for each, and an e-mail now to those who
+    want this kind e-mailed and take no digest; the others' e-mails wait for the digest.
+
+    `email_body` and `email_path` replace the body and the link in the e-mail only: what must not be stored
+    (a password link) goes there."""
+    from assessment.tasks import schedule_mail
+
+    users = list({u.pk: u for u in users if u is not None}.values())
+    if not users:
+        return []
+    chosen = _settings_of([u.pk for u in users])
+    now = timezone.now()
+    rows, mails = [], []
+    for user in users:
+        prefs = chosen.get(user.pk) or NotificationSettings(user=user)
+        wants = prefs.emails(kind) and bool(user.email)
+        at_once = wants and (not prefs.digest or kind in Notification.ALWAYS_EMAILED)
+        rows.append(
+            Notification(
+                user=user,
+                kind=kind,
+                title=title[:300],
+                body=body,
+                path=path,
+                created_at=now,
+                emailed_at=now if at_once else None,
+                email_pending=wants and not at_once,
+            )
+        )
+        if at_once:
+            mails.append(
+                email_message(
+                    [user.email],
+                    title,
+                    email_body if email_body is not None else body,
+                    email_path if email_path is not None else path,
+                    greeting=user.get_full_name() or user.username,
+                )
+            )
+    created = Notification.objects.bulk_create(rows)
+    schedule_mail(mails)
+    return created
+
+
+def unread_count(user):
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def mark_read(user, pks=None):
+    """Mark the user's notifications read (all of them, or those of `pks`); returns how many changed."""
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    if pks is not None:
+        unread = unread.filter(pk__in=pks)
+    return unread.update(read_at=timezone.now())
+
+
+def settings_for(user):
+    return NotificationSettings.objects.filter(user=user).first() or NotificationSettings(user=user)
+
+
+@transaction.atomic
+def settings_save(*, user, email_kinds, digest):
+    """email_kinds: the kinds the user wants e-mailed. Kinds that are always e-mailed stay on."""
+    prefs = settings_for(user)
+    prefs.email_off = sorted(
+        k for k in Notification.Kind.values if k not in set(email_kinds) and k not in Notification.ALWAYS_EMAILED
+    )
+    prefs.digest = bool(digest)
+    prefs.save()
+    return prefs
+
+
+def digests_send():
+    """E-mail each person who takes the digest one message with everything that waited since the last one.
+    Returns the number of digests sent. Run daily (`manage.py send_digests`)."""
+    from assessment.tasks import schedule_mail
+
+    waiting = (
+        Notification.objects.filter(email_pending=True)
+        .exclude(user__email="")
+        .values("user_id")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=0)
+    )
+    user_ids = [row["user_id"] for row in waiting]
+    if not user_ids:
+        return 0
+    pending = list(
+        Notification.objects.filter(email_pending=True, user_id__in=user_ids)
+        .select_related("user")
+        .order_by("user_id", "created_at", "pk")
+    )
+    by_user = {}
+    for n in pending:
+        by_user.setdefault(n.user, []).append(n)
+    mails = []
+    for user, items in by_user.items():
+        subject = ngettext("Daily digest: %(n)s new event", "Daily digest: %(n)s new events", len(items)) % {
+            "n": len(items)
+        }
+        context = {
+            "subject": subject,
+            "greeting": user.get_full_name() or user.username,
+            "items": [
+                {
+                    "title": n.title,
+                    "body": n.body,
+                    "created_at": n.created_at,
+                    "url": f"{settings.SITE_URL}{n.path}" if n.path else "",
+                }
+                for n in items
+            ],
+            "url": f"{settings.SITE_URL}{reverse('notifications')}",
+            "settings_url": f"{settings.SITE_URL}{reverse('notification_settings')}",
+            "site_url": settings.SITE_URL,
+        }
+        mails.append(
+            {
+                "to": [user.email],
+                "subject": subject,
+                "body": render_to_string("emails/digest.txt", context),
+                "html": render_to_string("emails/digest.html", context),
+            }
+        )
+    with transaction.atomic():
+        Notification.objects.filter(pk__in=[n.pk for n in pending]).update(
+            email_pending=False, emailed_at=timezone.now()
+        )
+        schedule_mail(mails)
+    return len(mails)
+
+
+def already_today(user_ids, kind, paths):
+    """(user id, path) pairs of the notifications of this kind created today: daily reminders go once a day."""
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    return set(
+        Notification.objects.filter(user_id__in=user_ids, kind=kind, path__in=paths, created_at__gte=start).values_list(
+            "user_id", "path"
+        )
+    )
+
+
+def kinds_with_counts(user):
+    """Each kind with the user's unread count (for the filter of the list)."""
+    counts = dict(
+        Notification.objects.filter(user=user)
+        .values_list("kind")
+        .annotate(n=Count("pk", filter=Q(read_at__isnull=True)))
+        .values_list("kind", "n")
+    )
+    return [(kind, label, counts.get(kind, 0)) for kind, label in Notification.Kind.choices if kind in counts]
