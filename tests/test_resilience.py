@@ -134,3 +134,169 @@ def test_an_error_raised_from_a_database_error_counts_as_an_outage():
         assert is_database_outage(wrapped)
     assert not is_database_outage(ValueError("no"))
     assert not is_database_outage(None)
+
+
+# --- the task worker: tasks of a dead worker are run again (reports/management/commands/run_worker.py) --------
+
+
+def _task(worker_ids, *, started_minutes_ago=1, args=None, path="reports.tasks.render_report_task"):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    return DBTaskResult.objects.create(
+        status="RUNNING",
+        args_kwargs={"args": args or ["00000000-0000-0000-0000-000000000000"], "kwargs": {}},
+        task_path=path,
+        backend_name="default",
+        queue_name="default",
+        run_after=get_date_max(),
+        worker_ids=worker_ids,
+        started_at=timezone.now() - timedelta(minutes=started_minutes_ago),
+    )
+
+
+@pytest.fixture
+def processes():
+    """A dead process's worker id and a live one's (a `sleep` of this host)."""
+    import subprocess
+    import sys
+
+    from reports.management.commands.run_worker import this_host, worker_identity
+
+    finished = subprocess.run([sys.executable, "-c", "pass"], check=True)
+    assert finished.returncode == 0
+    done = subprocess.Popen(["true"])
+    done.wait()
+    alive = subprocess.Popen(["sleep", "60"])
+    try:
+        yield {
+            "dead": f"{this_host()}:{done.pid}:1",
+            "alive": worker_identity(alive.pid),
+            "reused_pid": f"{this_host()}:{alive.pid}:1",  # the pid of a live process that started at another time
+        }
+    finally:
+        alive.kill()
+        alive.wait()
+
+
+def test_the_tasks_of_dead_workers_are_queued_again_and_the_others_left_alone(db, processes):
+    from datetime import timedelta
+
+    from django_tasks_db.models import DBTaskResult
+
+    from reports.management.commands.run_worker import recover_orphans, worker_identity
+
+    own = worker_identity()
+    tasks = {
+        "dead": _task(["elsewhere:1:1", processes["dead"]]),
+        "reused_pid": _task([processes["reused_pid"]]),
+        "own": _task([own]),  # claimed by this worker, which asks between tasks: not running it any more
+        "alive": _task([processes["alive"]]),
+        "other_host_recent": _task(["elsewhere:123:456"], started_minutes_ago=5),
+        "other_host_stale": _task(["elsewhere:123:456"], started_minutes_ago=120),
+        "random_id_stale": _task(["lIbRaRyStYlEwOrKeRiD0123456789ab"], started_minutes_ago=120),
+    }
+
+    requeued, failed = recover_orphans(
+        backend_name="default", own_id=own, stale_after=timedelta(hours=1), max_attempts=3
+    )
+
+    status = {name: DBTaskResult.objects.get(pk=t.pk).status for name, t in tasks.items()}
+    assert status == {
+        "dead": "READY",
+        "reused_pid": "READY",
+        "own": "READY",
+        "alive": "RUNNING",
+        "other_host_recent": "RUNNING",
+        "other_host_stale": "READY",
+        "random_id_stale": "READY",
+    }
+    assert sorted(requeued) == sorted(str(tasks[n].pk) for n, s in status.items() if s == "READY")
+    assert failed == []
+    assert DBTaskResult.objects.get(pk=tasks["dead"].pk).started_at is None
+
+
+def test_a_task_whose_worker_died_too_often_is_failed_with_its_report(world, processes):
+    from datetime import timedelta
+
+    from assessment.models import Campaign
+    from assessment.services import methodology_import_file
+    from reports.management.commands.run_worker import recover_orphans
+    from reports.models import ReportJob
+
+    methodology, _ = methodology_import_file(path="fixtures/methodology_2020.json")
+    campaign = Campaign.objects.create(slug="c", title="К", year=2026, methodology=methodology)
+    job = ReportJob.objects.create(
+        kind=ReportJob.Kind.REGION_PDF, campaign=campaign, region=world.region, status="running", results_key="k"
+    )
+    task = _task([processes["dead"]] * 3, args=[str(job.pk)])
+
+    requeued, failed = recover_orphans(
+        backend_name="default", own_id="me:1:1", stale_after=timedelta(hours=1), max_attempts=3
+    )
+
+    task.refresh_from_db()
+    job.refresh_from_db()
+    assert (requeued, failed) == ([], [str(task.pk)])
+    assert task.status == "FAILED" and task.exception_class_path.endswith("WorkerLost")
+    assert job.status == ReportJob.Status.FAILED and "stopped 3 times" in job.error
+
+
+DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+
+def test_the_worker_command_runs_the_task_of_a_killed_worker_again(db, settings, processes):
+    from django.core.management import call_command
+
+    settings.TASKS = DB_TASKS
+    task = _task([processes["dead"]])  # a report task whose job does not exist: it ends at once
+
+    call_command("run_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+
+    task.refresh_from_db()
+    assert task.status == "SUCCESSFUL"
+    assert len(task.worker_ids) == 2 and task.worker_ids[0] == processes["dead"]
+
+
+def test_the_worker_waits_out_a_database_outage_and_requeues_what_it_was_running(db, settings):
+    from datetime import timedelta
+
+    from django_tasks_db.models import DBTaskResult
+
+    from reports.management.commands.run_worker import RecoveringWorker, worker_identity
+
+    settings.TASKS = DB_TASKS
+    worker = RecoveringWorker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id=worker_identity(),
+        excluded_queue_names=[],
+        recover_every=60,
+        stale_after=timedelta(hours=1),
+        max_attempts=3,
+    )
+    # What the outage interrupted: a task this worker had claimed, left RUNNING when the database went away.
+    task = _task([worker.worker_id])
+    real_claim = worker._claim_next
+    calls = []
+
+    def claim():
+        calls.append(1)
+        if len(calls) <= 2:
+            raise OperationalError("the database system is shutting down")
+        return real_claim()
+
+    with mock.patch.object(worker, "_claim_next", side_effect=claim), mock.patch("time.sleep"):
+        worker.run()
+
+    task.refresh_from_db()
+    assert len(calls) >= 3
+    assert task.status == "SUCCESSFUL"
+    assert task.worker_ids == [worker.worker_id, worker.worker_id]
+    assert not DBTaskResult.objects.filter(status="RUNNING").exists()
