@@ -7,7 +7,7 @@ PORT ?= 8000
 PYTEST_ARGS ?= -n 2
 export DEMO ?= 1
 
-.PHONY: run test lint format check setup install install-dev messages messages-update migrate demo bench clean
+.PHONY: run test lint format check setup install install-dev messages messages-update migrate demo bench backup restore clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -69,3 +69,12 @@ messages-update: install
 
 bench: install-dev
 	PYTHON=$(PY) bash bench/run.sh
+
+# The database (pg_dump, or SQLite's backup API) and the uploaded files into backups/muko-<time>/.
+backup: install
+	DEBUG=$${DEBUG:-1} $(PY) manage.py backup --dir $${BACKUP_DIR:-backups}
+
+# make restore FROM=backups/muko-20261124-031500 — replaces the current data, then checks every table's rows.
+restore: install
+	@test -n "$(FROM)" || { echo "Укажите копию: make restore FROM=backups/muko-…"; exit 2; }
+	DEBUG=$${DEBUG:-1} $(PY) manage.py restore "$(FROM)"

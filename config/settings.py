@@ -151,6 +151,29 @@ STORAGES = {
     },
 }
 
+# Several app servers share nothing on local disk: uploaded evidence and made reports go to an S3-compatible
+# bucket when S3_BUCKET is set (django-storages), and the cache to Redis when CACHE_URL is set. The default
+# (local files, a cache per process) is right for one machine; cached values are keyed by what they depend
+# on, so a per-process cache is never wrong, only less shared.
+if env.text("S3_BUCKET"):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.text("S3_BUCKET"),
+            "endpoint_url": env.text("S3_ENDPOINT_URL") or None,
+            "region_name": env.text("S3_REGION") or None,
+            "access_key": env.text("S3_ACCESS_KEY") or None,
+            "secret_key": env.text("S3_SECRET_KEY") or None,
+            "location": env.text("S3_PREFIX"),
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
+if env.text("CACHE_URL"):
+    if not env.text("CACHE_URL").startswith(("redis://", "rediss://")):
+        raise ConfigError("CACHE_URL: ожидается redis://… (expected a Redis URL)")
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env.text("CACHE_URL")}}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "municipalities.api_auth.BearerTokenAuthentication",

@@ -94,3 +94,24 @@ def test_the_ui_is_russian_by_default(client, db):
 
     assert '<html lang="ru">' in response.content.decode()
     assert "Войти" in response.content.decode()
+
+
+def test_several_app_servers_share_files_and_cache_through_the_environment():
+    """S3_BUCKET puts uploads and reports on S3-compatible storage; CACHE_URL the cache in Redis."""
+    probe = (
+        "from django.core.files.storage import storages; from django.conf import settings; s = storages['default']; "
+        "print(type(s).__name__, s.bucket_name, settings.CACHES['default']['BACKEND'])"
+    )
+    done = manage(
+        "shell",
+        "-c",
+        probe,
+        DEBUG="1",
+        S3_BUCKET="muko-files",
+        S3_ENDPOINT_URL="http://127.0.0.1:9000",
+        CACHE_URL="redis://127.0.0.1:6379/1",
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1].split() == ["S3Storage", "muko-files", "django.core.cache.backends.redis.RedisCache"]
+    bad = manage("check", DEBUG="1", CACHE_URL="memcached://x")
+    assert bad.returncode != 0 and "CACHE_URL" in bad.stderr
