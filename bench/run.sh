@@ -12,18 +12,20 @@ if ! command -v wrk >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 fi
 "${PYTHON:-.venv/bin/python}" - <<'PY'
-import json, subprocess, sys
+import json, subprocess, sys, time
+sys.path.insert(0, "bench")
+from table import render
+
 figures = {}
-for script in ["bench/excel_bench.py", "bench/results_bench.py", "bench/survey_bench.py", "bench/reports_bench.py"]:
+scripts = ["bench/national_bench.py", "bench/excel_bench.py", "bench/results_bench.py", "bench/survey_bench.py",
+           "bench/reports_bench.py"]
+for script in scripts:
+    started = time.monotonic()
+    print(f"… {script}", file=sys.stderr, flush=True)
     out = subprocess.run([sys.executable, script], capture_output=True, text=True, check=True).stdout
     figures.update(json.loads(out[out.index("{"):]))
-targets = {"excel_export_s": 3.0, "excel_import_s": 5.0, "excel_import_process_peak_rss_mb": 300,
-           "recompute_results_again_s": 10, "recompute_ratio_to_sql": 5,
-           "survey_submit_per_s": 150, "survey_lost": 0,
-           "reports_region_pdf_outside_weasyprint_share": 0.25, "reports_national_xlsx_s": 5}
-print(f"{'figure':40} {'value':>10} {'target':>10}")
-for key, value in figures.items():
-    target = targets.get(key, "")
-    print(f"{key:40} {value!s:>10} {target!s:>10}")
+    print(f"  {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
 json.dump(figures, open("bench/results.json", "w"), ensure_ascii=False, indent=2)
+print(render(figures))
+print("\nAll figures: bench/results.json")
 PY
