@@ -19,6 +19,7 @@ from assessment.models import Attachment, Criterion, EvidenceLink, MechanismAnal
 from assessment.scope import submissions_for
 from assessment.workflow import TransitionError
 from municipalities.access import access_for
+from reports.results import may_see_results
 
 
 def submission_for(request, slug, code):
@@ -74,6 +75,8 @@ def submission_detail(request, slug, code):
             "can_finalize": submission.status == "in_review" and access.is_operator,
             "result": (result := Result.objects.filter(submission=submission).first()),
             "explanation": review.explain(submission) if result else None,
+            # Ranks compare with every other participant: they are results, hidden until publication.
+            "ranks_visible": may_see_results(access, campaign),
             "can_appeal": bool(result)
             and submission.status in ("finalized", "appealed")
             and access.can_fill_forms(submission.municipality_id)

@@ -126,7 +126,10 @@ class MunicipalityCardSerializer(serializers.Serializer):
     max_total = serializers.IntegerField()
     share = serializers.FloatField(allow_null=True)
     level = serializers.ChoiceField(choices=LevelBand.Level.choices, allow_null=True)
-    rank = serializers.IntegerField(allow_null=True, help_text="The national rank; null until finalized.")
+    rank = serializers.IntegerField(
+        allow_null=True,
+        help_text="The national rank; null until finalized, and until published but for the national roles.",
+    )
     mechanisms = MechanismPointsSerializer(many=True)
     criteria = CriterionPointsSerializer(many=True)
 
@@ -400,7 +403,9 @@ def municipality_card(access, submission):
         )
     max_total = result.max_total if result else sum(maxima.values())
     if result is not None:
-        total, share, level, rank = result.total, float(result.share), result.level, result.rank_country
+        total, share, level = result.total, float(result.share), result.level
+        # The rank compares with every other participant: a result, hidden until publication.
+        rank = result.rank_country if results.may_see_results(access, campaign) else None
         by_mechanism = []
         for code in mechanisms:
             entry = result.mechanisms.get(code) or {"points": sums.get(code, 0), "max": maxima[code], "level": None}
