@@ -29,7 +29,8 @@ def database_url_for(name):
     return urlunsplit(parts._replace(path="/" + name))
 
 
-def start_gunicorn(port, database_url, log_path):
+def server_env(database_url, port=None, extra=None):
+    """The environment of the production server (and of its task worker): DEBUG=0, this file's SECRET_KEY."""
     env = {k: v for k, v in os.environ.items() if k not in {"TESTING", "DEMO", "GUNICORN_CMD_ARGS"}}
     env.update(
         DEBUG="0",
@@ -39,14 +40,25 @@ def start_gunicorn(port, database_url, log_path):
         DATABASE_URL=database_url,
         LOG_LEVEL="WARNING",
         WEB_CONCURRENCY=str(WORKERS),
-        PORT=str(port),
         GUNICORN_ACCESSLOG="-",  # the production default: one access line per request, here into the log file
     )
+    if port is not None:
+        env["PORT"] = str(port)
     env.pop("GUNICORN_BIND", None)
-    # Production serves static files from the manifest: without it any page with a template fails.
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True
-    )
+    env.update(extra or {})
+    return env
+
+
+def collectstatic(env):
+    """Production serves static files from the manifest: without it any page with a template fails. Started,
+    not waited for: the caller may build its data meanwhile, then wait()."""
+    return subprocess.Popen([sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"], cwd=ROOT, env=env)
+
+
+def start_gunicorn(port, database_url, log_path, extra_env=None, collect_static=True):
+    env = server_env(database_url, port, extra_env)
+    if collect_static and collectstatic(env).wait() != 0:
+        raise RuntimeError("collectstatic failed")
     log = log_path.open("w")
     process = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", "config/gunicorn.conf.py", "config.wsgi"],
@@ -69,6 +81,28 @@ def start_gunicorn(port, database_url, log_path):
             pass
         time.sleep(0.2)
     raise RuntimeError("gunicorn did not answer /healthz within 60 s")
+
+
+def gunicorn_workers(master_pid):
+    """The pids of the master's worker processes."""
+    pids = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        stat = CpuMeter._stat(pid)
+        if stat is not None and stat[0] == master_pid:
+            pids.add(int(pid))
+    return pids
+
+
+def start_task_worker(database_url, log_path, extra_env=None):
+    """The task worker as production runs it (`manage.py run_worker`), polling every half second."""
+    log = log_path.open("a")
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "run_worker", "--interval", "0.5", "--no-startup-delay", "--no-reload"],
+        cwd=ROOT,
+        env=server_env(database_url, extra=extra_env),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def stop_gunicorn(process):

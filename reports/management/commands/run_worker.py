@@ -136,7 +136,7 @@ def recover_orphans(*, backend_name, own_id, stale_after, max_attempts, now=None
         claim = DBTaskResult.objects.filter(pk=task.pk, status=TaskResultStatus.RUNNING, started_at=task.started_at)
         if claim.update(status=TaskResultStatus.READY, started_at=None):
             requeued.append(str(task.pk))
-            log.warning("Task id=%s path=%s: its worker %s is gone; queued again (attempt %d of %d)",
+            log.warning("Task id=%s path=%s: its worker %s is gone or stopped running it; queued again (attempt %d of %d)",
                         task.pk, task.task_path, last, len(task.worker_ids) + 1, max_attempts)  # fmt: skip
     return requeued, failed
 
@@ -187,6 +187,9 @@ class RecoveringWorker(db_worker.Worker):
         close_old_connections()
         if self.recovered_at is None or time.monotonic() - self.recovered_at >= self.recover_every:
             self.recover()
+        if self.outage_started is not None:
+            log.warning("Database back after %.1f s", time.monotonic() - self.outage_started)
+            self.outage_started = None
         task_result, retrieved = self._claim_next()
         if task_result is not None:
             self.run_task(task_result)
@@ -218,9 +221,7 @@ class RecoveringWorker(db_worker.Worker):
                 time.sleep(pause)
                 pause = min(pause * 2, 5)
                 continue
-            if self.outage_started is not None:
-                log.warning("Database back after %.1f s", time.monotonic() - self.outage_started)
-                self.outage_started, pause = None, 0.5
+            pause = 0.5
             if busy is None:
                 return
             if self.running and not busy:
