@@ -143,7 +143,7 @@ def campaign_materials(request, slug):
     return render(
         request,
         "campaigns/materials.html",
-        {"campaign": campaign, "groups": groups, "form": form, "kinds": Material.Kind},
+        {"campaign": campaign, "groups": groups, "form": form, "kinds": Material.Kind, "empty": not materials},
     )
 
 

@@ -120,6 +120,11 @@ class ExtensionForm(forms.Form):
 class ImportForm(forms.Form):
     file = forms.FileField(
         label=_("Workbook (.xlsx)"),
-        help_text=_("The workbook exported from this page, filled in. At most %(mb)s MB.")
-        % {"mb": settings.IMPORT_MAX_BYTES // 2**20},
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Here, not on the field: a lazy string formatted at import would stay in the language of the import.
+        self.fields["file"].help_text = _("The workbook exported from this page, filled in. At most %(mb)s MB.") % {
+            "mb": settings.IMPORT_MAX_BYTES // 2**20
+        }

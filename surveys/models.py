@@ -169,6 +169,12 @@ class Question(models.Model):
         return frozenset()
 
     @property
+    def depends_labels(self):
+        """The answers to the parent question that show this one, as a respondent reads them."""
+        labels = self.depends_on.value_labels if self.depends_on_id else {}
+        return [labels.get(v, v) for v in self.depends_values]
+
+    @property
     def counts_positive(self):
         return bool(self.positive_values)
 

@@ -37,3 +37,14 @@ def signed(value):
         return ""
     value = int(value)
     return f"+{value}" if value > 0 else f"\u2212{-value}" if value < 0 else "0"
+
+
+@register.filter
+def level_label(code):
+    """The name of a level («partially formed») from its code, in the current language."""
+    from assessment.models import LevelBand
+
+    try:
+        return LevelBand.Level(code).label
+    except ValueError:
+        return code

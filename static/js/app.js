@@ -27,3 +27,19 @@ document.querySelectorAll(".demo-login").forEach(function (button) {
 document.querySelectorAll("[data-print]").forEach(function (button) {
   button.addEventListener("click", function () { window.print(); });
 });
+
+// A form that takes a while (a workbook checked whole, links made for every school) says it is working and
+// cannot be sent twice. The button is disabled after the browser has taken its name and value.
+document.querySelectorAll("form[data-busy]").forEach(function (form) {
+  form.addEventListener("submit", function (event) {
+    var button = event.submitter || form.querySelector("[type=submit]");
+    if (!button || form.dataset.sent) { if (form.dataset.sent) event.preventDefault(); return; }
+    form.dataset.sent = "1";
+    var spinner = document.createElement("span");
+    spinner.className = "spinner-border spinner-border-sm me-1";
+    spinner.setAttribute("aria-hidden", "true");
+    button.replaceChildren(spinner, document.createTextNode(form.dataset.busy));
+    button.setAttribute("aria-busy", "true");
+    window.setTimeout(function () { button.disabled = true; }, 0);
+  });
+});

@@ -10,6 +10,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 QUOTED = r'"(?:[^"\\]|\\.)*"\n'
+# Not the product's strings: the virtualenv, the tests, collected and vendored static files.
+IGNORE = [".venv/*", "tests/*", "staticfiles/*", "static/vendor/*"]
 ENTRY = re.compile(rf"(msgid (?:{QUOTED})+)(msgid_plural (?:{QUOTED})+)?((?:msgstr(?:\[\d\])? (?:{QUOTED})+)+)")
 
 
@@ -37,7 +39,7 @@ class Command(BaseCommand):
         call_command(
             "makemessages",
             locale=["ru", "en"],
-            ignore_patterns=[".venv/*", "tests/*", "staticfiles/*", "static/vendor/*"],
+            ignore_patterns=list(IGNORE),
             no_obsolete=True,
             verbosity=0,
         )
@@ -45,7 +47,7 @@ class Command(BaseCommand):
             "makemessages",
             domain="djangojs",
             locale=["ru", "en"],
-            ignore_patterns=[".venv/*", "tests/*", "staticfiles/*", "static/vendor/*"],
+            ignore_patterns=list(IGNORE),
             no_obsolete=True,
             verbosity=0,
         )
