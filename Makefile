@@ -42,7 +42,7 @@ run: setup
 	@echo "МУКО: http://127.0.0.1:$(PORT)/  (Ctrl-C — остановить)"
 	@export DEBUG=$${DEBUG:-1}; \
 	trap 'kill 0' INT TERM EXIT; \
-	$(PY) manage.py db_worker --interval 1 & \
+	$(PY) manage.py run_worker --interval 1 & \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT) --noreload & \
 	wait -n
 

@@ -292,7 +292,11 @@ def test_the_worker_waits_out_a_database_outage_and_requeues_what_it_was_running
             raise OperationalError("the database system is shutting down")
         return real_claim()
 
-    with mock.patch.object(worker, "_claim_next", side_effect=claim), mock.patch("time.sleep"):
+    with (
+        mock.patch.object(worker, "_claim_next", side_effect=claim),
+        mock.patch.object(worker, "_database_answers", side_effect=lambda: len(calls) > 2),
+        mock.patch("time.sleep"),
+    ):
         worker.run()
 
     task.refresh_from_db()
@@ -300,3 +304,34 @@ def test_the_worker_waits_out_a_database_outage_and_requeues_what_it_was_running
     assert task.status == "SUCCESSFUL"
     assert task.worker_ids == [worker.worker_id, worker.worker_id]
     assert not DBTaskResult.objects.filter(status="RUNNING").exists()
+
+
+def test_a_database_error_that_is_no_outage_still_ends_the_worker(db, settings):
+    """A missing table is not waited out: the database answers, the error repeats, the worker stops."""
+    from datetime import timedelta
+
+    from reports.management.commands.run_worker import RecoveringWorker, worker_identity
+
+    worker = RecoveringWorker(
+        queue_names=["default"],
+        interval=0,
+        batch=False,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id=worker_identity(),
+        excluded_queue_names=[],
+        recover_every=60,
+        stale_after=timedelta(hours=1),
+        max_attempts=3,
+    )
+    error = OperationalError("no such table: django_tasks_database_dbtaskresult")
+
+    with (
+        mock.patch.object(worker, "_claim_next", side_effect=error) as claim,
+        mock.patch("time.sleep"),
+        pytest.raises(OperationalError),
+    ):
+        worker.run()
+
+    assert claim.call_count == 3

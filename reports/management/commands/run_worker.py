@@ -9,7 +9,8 @@
   orphaned again is marked FAILED instead (and so is its report, for a report task): a task that kills
   its worker must not kill every worker after it;
 * a database that goes away for a moment (a restart, a failover) does not end the worker: it waits, then
-  carries on, and whatever it was running is put back in the queue.
+  carries on, and whatever it was running is put back in the queue. A database error while the database
+  answers (a missing table) still ends it, at the third time in a row.
 
 `manage.py run_worker` takes every option of `db_worker`. `make run` and production use this one."""
 
@@ -34,6 +35,7 @@ log = logging.getLogger("django_tasks_db")
 
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 REPORT_TASK = "reports.tasks.render_report_task"
+ERRORS_BEFORE_GIVING_UP = 3  # database errors in a row while the database answers: a bug, not an outage
 
 
 class WorkerLost(Exception):
@@ -154,6 +156,7 @@ class RecoveringWorker(db_worker.Worker):
         self.max_attempts = max_attempts
         self.recovered_at = None
         self.outage_started = None
+        self.errors_with_database_up = 0
 
     def recover(self):
         requeued, failed = recover_orphans(
@@ -164,6 +167,15 @@ class RecoveringWorker(db_worker.Worker):
         )
         self.recovered_at = time.monotonic()
         return requeued, failed
+
+    @staticmethod
+    def _database_answers():
+        try:
+            with connections["default"].cursor() as cursor:
+                cursor.execute("SELECT 1")
+            return True
+        except DATABASE_ERRORS:
+            return False
 
     def _claim_next(self):
         tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
@@ -211,9 +223,17 @@ class RecoveringWorker(db_worker.Worker):
             try:
                 busy = self._step()
             except DATABASE_ERRORS as exc:
-                if self.outage_started is None:
-                    self.outage_started = time.monotonic()
-                    log.warning("Database unavailable (%s); the worker waits for it", str(exc).strip())
+                if self._database_answers():
+                    # Not an outage (a missing table, say): the same error again and again ends the worker.
+                    self.errors_with_database_up += 1
+                    if self.errors_with_database_up >= ERRORS_BEFORE_GIVING_UP:
+                        raise
+                    log.warning("Database error (%s); trying again", str(exc).strip())
+                else:
+                    self.errors_with_database_up = 0
+                    if self.outage_started is None:
+                        self.outage_started = time.monotonic()
+                        log.warning("Database unavailable (%s); the worker waits for it", str(exc).strip())
                 for connection in connections.all(initialized_only=True):
                     with contextlib.suppress(*DATABASE_ERRORS):  # close() lets go of a broken connection anyway
                         connection.close_if_unusable_or_obsolete()
@@ -221,7 +241,7 @@ class RecoveringWorker(db_worker.Worker):
                 time.sleep(pause)
                 pause = min(pause * 2, 5)
                 continue
-            pause = 0.5
+            pause, self.errors_with_database_up = 0.5, 0
             if busy is None:
                 return
             if self.running and not busy:
