@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.i18n import JavaScriptCatalog
 
-admin.site.site_header = admin.site.site_title = "МУКО — администрирование"
-admin.site.index_title = "Данные платформы"
+admin.site.site_header = admin.site.site_title = _("MUKO — administration")
+admin.site.index_title = _("Platform data")
 
 urlpatterns = [
     path("", include("municipalities.urls")),
