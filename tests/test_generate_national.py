@@ -1,0 +1,243 @@
+"""`manage.py generate_national` at 1 % of the national size: the counts, a finalized campaign with published
+results, valid survey answers, the same rows for the same seed, and the refusals."""
+
+import hashlib
+import io
+from collections import Counter
+from datetime import date
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.db import transaction
+from django.db.models import Count, Q, Sum
+
+from assessment.models import (
+    Answer,
+    Campaign,
+    EvidenceLink,
+    MechanismAnalysis,
+    Result,
+    ReviewAssignment,
+    Score,
+    StatusChange,
+    Submission,
+)
+from municipalities.models import Appointment, Municipality, Region, Role, School
+from reports.results import is_published
+from surveys import answers as A
+from surveys.models import Invitation, Question, Response, ResponseAnswer
+
+TODAY = date(2026, 11, 20)
+
+
+def generate(**options):
+    out = io.StringIO()
+    call_command("generate_national", stdout=out, **{"scale": 0.01, "today": TODAY, **options})
+    return out.getvalue()
+
+
+def digest(queryset, *fields):
+    rows = sorted(repr(row) for row in queryset.values_list(*fields))
+    return hashlib.sha256("\n".join(rows).encode()).hexdigest()
+
+
+def fingerprint(slug):
+    """Every generated value that is not a primary key or a moment of the run, by natural keys."""
+    generated = Municipality.objects.filter(code__startswith="nat-")
+    people = get_user_model().objects.filter(username__startswith="nat-")
+    territory = {
+        "regions": digest(Region.objects.all(), "code", "name"),
+        "municipalities": digest(
+            generated, "code", "name", "kind", "region__code", "authority_name", "website", "email", "phone"
+        ),
+        "schools": digest(
+            School.objects.filter(municipality__in=generated), "municipality__code", "name", "short_name", "email"
+        ),  # fmt: skip
+        "users": digest(people, "username", "first_name", "last_name", "email", "is_staff"),
+        "appointments": digest(
+            Appointment.objects.filter(user__in=people),
+            "user__username",
+            "role",
+            "region__code",
+            "municipality__code",
+            "position",
+        ),  # fmt: skip
+    }
+    campaign = Campaign.objects.get(slug=slug)
+    m = "submission__municipality__code"
+    of_campaign = {"submission__campaign": campaign}
+    responses = Response.objects.filter(campaign=campaign)
+    data = {
+        "campaign": digest(Campaign.objects.filter(pk=campaign.pk), "title", "year", "methodology__code"),
+        "stages": digest(campaign.stages.all(), "stage", "starts_on", "ends_on"),
+        "submissions": digest(campaign.submissions.all(), "municipality__code", "status", "submitted_at"),
+        "answers": digest(
+            Answer.objects.filter(**of_campaign), m, "criterion__code", "description", "updated_by__username"
+        ),  # fmt: skip
+        "links": digest(
+            EvidenceLink.objects.filter(answer__submission__campaign=campaign),
+            "answer__submission__municipality__code",
+            "answer__criterion__code",
+            "url",
+            "position",
+            "state",
+        ),  # fmt: skip
+        "analyses": digest(
+            MechanismAnalysis.objects.filter(**of_campaign), m, "mechanism__code", "conclusions", "problems", "measures"
+        ),  # fmt: skip
+        "scores": digest(
+            Score.objects.filter(**of_campaign),
+            m,
+            "criterion__code",
+            "round",
+            "points",
+            "comment",
+            "by__username",
+            "at",
+            "previous__round",
+            "previous__criterion__code",
+        ),  # fmt: skip
+        "assignments": digest(ReviewAssignment.objects.filter(**of_campaign), m, "expert__username", "due_on"),
+        "history": digest(StatusChange.objects.filter(**of_campaign), m, "old", "new", "by__username", "at"),
+        "results": digest(
+            Result.objects.filter(campaign=campaign),
+            "municipality__code",
+            "total",
+            "share",
+            "level",
+            "mechanisms",
+            "rank_region",
+            "rank_country",
+        ),  # fmt: skip
+        "invitations": digest(
+            Invitation.objects.filter(campaign=campaign),
+            "school__municipality__code",
+            "school__name",
+            "role",
+            "token",
+            "opened_at",
+            "completed_at",
+            "emailed_at",
+            "reminded_at",
+        ),  # fmt: skip
+        "responses": digest(responses, "id", "school__municipality__code", "school__name", "role", "submitted_on"),
+        "response_answers": digest(
+            ResponseAnswer.objects.filter(response__in=responses),
+            "response_id",
+            "question__code",
+            "value",
+            "number",
+            "text",
+        ),  # fmt: skip
+    }
+    return territory, data
+
+
+def test_one_percent_of_the_country(db):
+    output = generate()
+
+    campaign = Campaign.objects.get(slug="national")
+    generated = Municipality.objects.filter(code__startswith="nat-")
+    assert Region.objects.count() == 89
+    assert generated.count() == 24
+    assert generated.values("region").distinct().count() == 24  # fewer municipalities than regions: one each
+    assert School.objects.filter(municipality__in=generated).count() == 400
+    assert Invitation.objects.filter(campaign=campaign).count() == 1200
+    assert 800 <= Response.objects.filter(campaign=campaign).count() <= 1000
+    roles = Counter(Appointment.objects.filter(user__username__startswith="nat-").values_list("role", flat=True))
+    assert roles == {Role.COORDINATOR: 89, Role.ORGANIZER: 24, Role.EXPERT: 2, Role.OPERATOR: 1, Role.MINISTRY: 1}
+    assert (
+        get_user_model().objects.get(username="nat-organizer-" + generated.first().code[4:]).check_password("demo12345")
+    )
+    assert "анкетирование:" in output and "ответы анкет:" in output and "«national» создана" in output
+
+
+def test_every_submission_is_finalized_with_81_scores_in_each_round_and_a_result(db):
+    generate()
+
+    campaign = Campaign.objects.get(slug="national")
+    assert is_published(campaign, today=TODAY)
+    submissions = campaign.submissions.annotate(
+        pre=Count("scores", filter=Q(scores__round="prescore", scores__is_current=True)),
+        expert=Count("scores", filter=Q(scores__round="expert", scores__is_current=True)),
+        final=Count("scores", filter=Q(scores__round="final", scores__is_current=True)),
+        final_points=Sum("scores__points", filter=Q(scores__round="final")),
+    )
+    assert {(s.status, s.pre, s.expert, s.final) for s in submissions} == {(Submission.Status.FINALIZED, 81, 81, 81)}
+    results = {r.submission_id: r for r in Result.objects.filter(campaign=campaign)}
+    assert len(results) == 24
+    assert all(results[s.pk].total == s.final_points <= 555 for s in submissions)
+    assert sorted(r.rank_country for r in results.values())[0] == 1
+    assert Answer.objects.filter(submission__campaign=campaign).count() == 24 * 81
+    links = EvidenceLink.objects.filter(answer__submission__campaign=campaign)
+    assert links.count() > 24 * 81 * 0.6
+    assert not links.exclude(url__startswith="https://nat-").exists()
+    assert StatusChange.objects.filter(submission__campaign=campaign, new="finalized").count() == 24
+    # The chain of a point as the review makes it: final ← expert ← pre-score, a reason wherever they differ.
+    experts = Score.objects.filter(submission__campaign=campaign, round="expert").select_related("previous")
+    assert all(s.previous.round == "prescore" and s.previous.criterion_id == s.criterion_id for s in experts)
+    assert all(s.comment for s in experts if s.points != s.previous.points)
+    assert not Score.objects.filter(submission__campaign=campaign, round="final").exclude(previous__round="expert")
+    # Each expert reviews a municipality of another region.
+    for a in ReviewAssignment.objects.filter(submission__campaign=campaign).select_related("submission__municipality"):
+        home = Appointment.objects.get(user=a.expert_id, role=Role.EXPERT).region_id
+        assert home != a.submission.municipality.region_id
+        assert set(Score.objects.filter(submission=a.submission, round="expert").values_list("by", flat=True)) == {
+            a.expert_id
+        }
+
+
+def test_survey_answers_are_valid_and_anonymous(db):
+    generate()
+
+    campaign = Campaign.objects.get(slug="national")
+    completed = Invitation.objects.filter(campaign=campaign, completed_at__isnull=False)
+    responses = Response.objects.filter(campaign=campaign)
+    assert set(completed.values_list("school_id", "role")) == set(responses.values_list("school_id", "role"))
+    assert {f.name for f in Response._meta.get_fields()} & {"invitation", "token"} == set()
+    questions = {}
+    for q in Question.objects.filter(questionnaire__methodology=campaign.methodology).order_by("order"):
+        questions.setdefault(q.questionnaire_id, []).append(q)
+    given = {}
+    for response_id, code, kind, value, number, text in (
+        ResponseAnswer.objects.filter(response__campaign=campaign)
+        .order_by("pk")
+        .values_list("response_id", "question__code", "question__kind", "value", "number", "text")
+    ):
+        answers = given.setdefault(response_id, {})
+        if kind == A.MULTIPLE:
+            answers.setdefault(code, []).append(value)
+        else:
+            answers[code] = number if kind == A.NUMBER else text if kind == A.TEXT else value
+    for response in responses:
+        qs, answers = questions[response.questionnaire_id], given[response.pk]
+        assert response.questionnaire.role == response.role
+        by_code = {q.code: q for q in qs}
+        assert all(A.parse_stored(by_code[code], value) == (value, None) for code, value in answers.items())
+        assert A.visible_answers(qs, answers) == answers
+        assert A.missing(qs, answers) == []
+
+
+def test_the_same_seed_gives_the_same_rows_and_a_taken_slug_is_refused(db):
+    with transaction.atomic():
+        generate()
+        first = fingerprint("national")
+        transaction.set_rollback(True)  # the second run starts from an empty country again
+    generate()
+    second = fingerprint("national")
+
+    with pytest.raises(CommandError, match="Кампания «national» уже есть"):
+        generate()
+    with pytest.raises(CommandError, match="в другом масштабе"):
+        generate(scale=0.02, slug="larger")
+    generate(replace=True)  # the campaign again, on the territory made by the run before
+    replaced = fingerprint("national")
+    generate(slug="other", seed=7)
+    other = fingerprint("other")
+
+    assert first == second
+    assert replaced == second
+    assert other[0] == second[0]  # the same territory, reused
+    assert all(other[1][part] != second[1][part] for part in ("scores", "answers", "invitations", "responses"))
+    assert Campaign.objects.filter(slug__in=["national", "other"]).count() == 2
