@@ -43,3 +43,21 @@ document.querySelectorAll("form[data-busy]").forEach(function (form) {
     window.setTimeout(function () { button.disabled = true; }, 0);
   });
 });
+
+// On a phone the chart's labels are too small to read: its table («The chart as a table») opens beside it.
+if (window.matchMedia && window.matchMedia("(max-width: 575.98px)").matches) {
+  document.querySelectorAll("main svg[role=img]").forEach(function (chart) {
+    var card = chart.closest(".card, section");
+    var table = card && card.querySelector("details table");
+    if (table) { table.closest("details").open = true; }
+  });
+}
+
+// Paper shows every closed <details> (the scorecard's mechanisms): browsers without ::details-content in
+// print open them for the printout and close them again afterwards.
+window.addEventListener("beforeprint", function () {
+  document.querySelectorAll("details:not([open])").forEach(function (d) { d.open = true; d.dataset.printOpened = "1"; });
+});
+window.addEventListener("afterprint", function () {
+  document.querySelectorAll("details[data-print-opened]").forEach(function (d) { d.open = false; delete d.dataset.printOpened; });
+});
