@@ -766,7 +766,7 @@ class Generator:
                 f"{PREFIX}-coordinator-{r.code}",
                 Role.COORDINATOR,
                 f"coordinator-{r.code}@muko.example",
-                region=r,
+                region=r.pk,
                 position="Региональный координатор",
             )
         for m in territory.municipalities:
@@ -775,14 +775,14 @@ class Generator:
                 f"{PREFIX}-organizer-{short}",
                 Role.ORGANIZER,
                 f"organizer@{m.code}.obr.example",
-                region=m.region,
-                municipality=m,
+                region=m.region_id,
+                municipality=m.pk,
                 position="Главный специалист управления образования",
             )
-        homes = [None] + territory.regions
+        homes = [r.pk for r in territory.regions]
         for i in range(1, self.plan.experts + 1):
             # The first two come from different regions, so every submission has an expert from elsewhere.
-            home = territory.regions[i - 1] if i <= 2 else (None if rng.random() < 0.1 else rng.choice(homes[1:]))
+            home = homes[i - 1] if i <= 2 else (None if rng.random() < 0.1 else rng.choice(homes))
             add(
                 f"{PREFIX}-expert-{i:03d}", Role.EXPERT, f"expert-{i:03d}@muko.example", region=home, position="Эксперт"
             )
@@ -790,7 +790,9 @@ class Generator:
         ids = dict(User.objects.filter(username__startswith=f"{PREFIX}-").values_list("username", "pk"))
         Appointment.objects.bulk_create(
             (
-                Appointment(user_id=ids[u], role=role, region=region, municipality=municipality, position=position)
+                Appointment(
+                    user_id=ids[u], role=role, region_id=region, municipality_id=municipality, position=position
+                )
                 for u, role, region, municipality, position in appointments
             ),
             batch_size=2000,
@@ -1046,8 +1048,8 @@ def survey_questions(methodology):
     for q in qs.order_by("questionnaire__role", "order"):
         values = A.allowed_values(q)
         positive = q.positive_values
-        if q.kind in (A.MULTIPLE,):
-            good = [c["value"] for c in q.choices if c.get("positive")]
+        if q.kind == A.MULTIPLE:
+            good = [c["value"] for c in q.choices if c.get("positive") and not c.get("exclusive")]
             bad = [c["value"] for c in q.choices if not c.get("positive") and not c.get("exclusive")]
         else:
             good = [v for v in values if v in positive] or values
