@@ -12,6 +12,12 @@ def permission_denied(request, exception=None):
 
 
 def page_not_found(request, exception=None):
+    if request.path.startswith("/api/"):
+        # A URL the API does not have (a malformed campaign slug, say) is JSON like the API's own 404s.
+        from django.http import JsonResponse
+        from rest_framework.exceptions import NotFound
+
+        return JsonResponse({"detail": str(NotFound.default_detail)}, status=404)
     return render(request, "errors/404.html", status=404)
 
 

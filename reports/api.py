@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -140,6 +141,26 @@ NO_RANKING = OpenApiResponse(
 )
 UNAUTHORIZED = OpenApiResponse(DetailSerializer, description="Not logged in, or an unknown or revoked token.")
 
+# The path parameters, as the URL's `slug` converter accepts them: anything else is no such page.
+SLUG = {"type": "string", "pattern": r"^[-a-zA-Z0-9_]+$"}
+CAMPAIGN_SLUG = OpenApiParameter(
+    "slug", SLUG, OpenApiParameter.PATH, description="The campaign's short name, e.g. 2020-approbation."
+)
+MUNICIPALITY_CODE = OpenApiParameter(
+    "code", SLUG, OpenApiParameter.PATH, description="The municipality's code, e.g. elista."
+)
+
+
+class ApiView(APIView):
+    """The API's views: a 404 says «Not found.» in the request's language, whatever was not found (not Django's
+    "No Campaign matches the given query.", in English and naming a model) — the same as a URL the API does
+    not have (config.views.page_not_found)."""
+
+    def handle_exception(self, exc):
+        if isinstance(exc, Http404):
+            exc = NotFound()
+        return super().handle_exception(exc)
+
 
 # --- campaigns -----------------------------------------------------------------------------------------------
 
@@ -163,7 +184,7 @@ def campaign_rows(access):
     return rows
 
 
-class CampaignListView(APIView):
+class CampaignListView(ApiView):
     """The campaigns you take part in (every campaign for the national roles and the experts)."""
 
     @extend_schema(operation_id="campaign_list", responses={200: CampaignListSerializer, 401: UNAUTHORIZED})
@@ -174,6 +195,7 @@ class CampaignListView(APIView):
 # --- the ranking ---------------------------------------------------------------------------------------------
 
 WHOLE = re.compile(r"[0-9]{1,9}")
+OFFSET_MAX = 999_999_999
 
 
 @dataclass
@@ -192,7 +214,7 @@ class RankingQuery:
         limit, ok = _whole(text("limit"), LIMIT_MAX)
         if not ok:
             problems.append(_("«limit» must be a whole number from 0 to %(max)s.") % {"max": LIMIT_MAX})
-        offset, ok = _whole(text("offset"))
+        offset, ok = _whole(text("offset"), OFFSET_MAX)
         if not ok:
             problems.append(_("«offset» must be a whole number, 0 or more."))
         filters = results.Filters(
@@ -249,7 +271,7 @@ def _private(response):
     return response
 
 
-class RankingView(APIView):
+class RankingView(ApiView):
     """The ranking of the municipalities of a campaign (all rows unless limit/offset), once its results may be
     seen: before publication by the operator and the ministry only. Served with an ETag that changes only when
     the results are recomputed: send it back in If-None-Match to get 304 Not Modified."""
@@ -257,13 +279,22 @@ class RankingView(APIView):
     @extend_schema(
         operation_id="campaign_ranking",
         parameters=[
+            CAMPAIGN_SLUG,
             OpenApiParameter("region", str, description="Region code: the regional ranking (rank in the region)."),
             OpenApiParameter("level", str, enum=list(results.LEVELS), description="Only this overall level."),
             OpenApiParameter("kind", str, enum=list(Municipality.Kind.values), description="Kind of municipality."),
-            OpenApiParameter("q", str, description="Search in the municipality's name or code (≤ 100 characters)."),
+            OpenApiParameter(
+                "q", {"type": "string", "maxLength": 100}, description="Search in the municipality's name or code."
+            ),
             OpenApiParameter("sort", str, enum=list(results.Filters.SORTS), default="rank"),
-            OpenApiParameter("limit", int, description=f"At most this many rows (0…{LIMIT_MAX}); all by default."),
-            OpenApiParameter("offset", int, description="Skip this many rows (≥ 0)."),
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 0, "maximum": LIMIT_MAX},
+                description="At most this many rows; all by default.",
+            ),
+            OpenApiParameter(
+                "offset", {"type": "integer", "minimum": 0, "maximum": OFFSET_MAX}, description="Skip this many rows."
+            ),
             OpenApiParameter(
                 "If-None-Match", str, OpenApiParameter.HEADER, description="The ETag of a response you hold."
             ),
@@ -271,7 +302,7 @@ class RankingView(APIView):
         responses={
             200: RankingSerializer,
             304: OpenApiResponse(description="Not modified: the ETag sent in If-None-Match is current."),
-            400: ErrorsSerializer,
+            400: OpenApiResponse(ErrorsSerializer, description="A malformed or unknown parameter value."),
             401: UNAUTHORIZED,
             404: NO_RANKING,
         },
@@ -442,7 +473,7 @@ def municipality_card(access, submission):
     }
 
 
-class MunicipalityCardView(APIView):
+class MunicipalityCardView(ApiView):
     """A municipality's card in a campaign: status, totals, level and rank, points per mechanism and per
     criterion with who gave them, when and why. The national roles see every participant, a coordinator their
     region, an organizer their municipality, an expert the submissions assigned to them. Before finalization the
@@ -450,6 +481,7 @@ class MunicipalityCardView(APIView):
 
     @extend_schema(
         operation_id="campaign_municipality",
+        parameters=[CAMPAIGN_SLUG, MUNICIPALITY_CODE],
         responses={200: MunicipalityCardSerializer, 401: UNAUTHORIZED, 404: NOT_FOUND},
     )
     def get(self, request, slug, code):

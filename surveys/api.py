@@ -1,13 +1,13 @@
 """Read-only JSON of the survey (DESIGN.md §4), scoped like the pages."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from assessment.scope import campaigns_for
 from municipalities.access import access_for
+from reports.api import CAMPAIGN_SLUG, UNAUTHORIZED, ApiView, DetailSerializer
 from surveys import stats
 
 
@@ -42,10 +42,18 @@ class ResponseRatesSerializer(serializers.Serializer):
     regions = RegionRatesSerializer(many=True)
 
 
-class ResponseRatesView(APIView):
+class ResponseRatesView(ApiView):
     """Survey response rates by region, municipality and respondent role, for what the viewer may see."""
 
-    @extend_schema(responses=ResponseRatesSerializer, operation_id="campaign_response_rates")
+    @extend_schema(
+        operation_id="campaign_response_rates",
+        parameters=[CAMPAIGN_SLUG],
+        responses={
+            200: ResponseRatesSerializer,
+            401: UNAUTHORIZED,
+            404: OpenApiResponse(DetailSerializer, description="No such campaign, or not in your scope."),
+        },
+    )
     def get(self, request, slug):
         access = access_for(request.user)
         campaign = get_object_or_404(campaigns_for(access), slug=slug)
