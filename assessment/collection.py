@@ -3,9 +3,11 @@
 for the user and changes nothing."""
 
 import hashlib
+import ipaddress
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import PurePosixPath
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -55,6 +57,44 @@ class ConflictError(CollectionError):
 # --- reading ---------------------------------------------------------------------------------------------
 
 
+def plain_text(value):
+    """A text as typed, without the NUL characters no database column may hold (PostgreSQL refuses them)."""
+    return (value or "").replace("\x00", "").strip()
+
+
+def internal_host(host):
+    """Whether a link's host is this machine or a private network (localhost, 10.0.0.1, 169.254.169.254, [::1]…):
+    such a link is no evidence a ministry could open, and the link checker must never fetch it. An intranet
+    deployment allows them with LINKCHECK_ALLOW_PRIVATE, as for the checker."""
+    if settings.LINKCHECK_ALLOW_PRIVATE:
+        return False
+    host = (host or "").lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        ip = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False  # a name: the checker refuses it when it resolves to an internal address
+    ip = getattr(ip, "ipv4_mapped", None) or ip
+    return not ip.is_global or ip.is_multicast
+
+
+def link_refusal(url):
+    """Why `url` cannot be a link the product keeps (None: it can): "long", "web" (not an http(s) address) or
+    "internal". The one rule for evidence links (form, autosave, Excel import) and materials' links."""
+    if len(url) > MAX_URL:
+        return "long"
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        return "web"
+    try:
+        _url(url)
+    except ValidationError:
+        return "web"
+    if internal_host(urlsplit(url).hostname):
+        return "internal"
+    return None
+
+
 def parse_links(text):
     """One URL per line → a clean list, or CollectionError naming the bad line."""
     links = []
@@ -62,17 +102,21 @@ def parse_links(text):
         url = raw.strip()
         if not url:
             continue
-        if len(url) > MAX_URL:
+        refusal = link_refusal(url)
+        if refusal == "long":
             raise CollectionError(
                 _("Line %(n)s: the link is longer than %(max)s characters.") % {"n": number, "max": MAX_URL}
             )
-        try:
-            _url(url)
-        except ValidationError:
+        if refusal == "web":
             raise CollectionError(
                 _("Line %(n)s: «%(url)s» is not a web address; links must start with http:// or https://.")
                 % {"n": number, "url": url[:80]}
-            ) from None
+            )
+        if refusal == "internal":
+            raise CollectionError(
+                _("Line %(n)s: «%(url)s» points to an internal address; give a link to a public web page.")
+                % {"n": number, "url": url[:80]}
+            )
         if url not in links:
             links.append(url)
     if len(links) > MAX_LINKS:
@@ -188,7 +232,7 @@ def answer_save(*, submission, criterion, by, description, links_text, complete,
     _editable(submission)
     if criterion.mechanism.methodology_id != submission.campaign.methodology_id:
         raise CollectionError(_("This criterion belongs to another methodology."))
-    description = (description or "").strip()
+    description = plain_text(description)
     if len(description) > MAX_TEXT:
         raise CollectionError(
             _("The description is longer than %(max)s characters.") % {"max": MAX_TEXT}, {"description": True}
@@ -246,7 +290,7 @@ def answer_save(*, submission, criterion, by, description, links_text, complete,
 def analysis_save(*, submission, mechanism, by, conclusions, problems, measures, version=None):
     submission = Submission.objects.select_for_update().get(pk=submission.pk)
     _editable(submission)
-    texts = {"conclusions": conclusions, "problems": problems, "measures": measures}
+    texts = {"conclusions": plain_text(conclusions), "problems": plain_text(problems), "measures": plain_text(measures)}
     for name, text in texts.items():
         if len(text or "") > MAX_TEXT:
             raise CollectionError(_("The text is longer than %(max)s characters.") % {"max": MAX_TEXT}, {name: True})
@@ -259,7 +303,7 @@ def analysis_save(*, submission, mechanism, by, conclusions, problems, measures,
         )
     now = timezone.now()
     MechanismAnalysis.objects.filter(pk=analysis.pk).update(
-        **{k: (v or "").strip() for k, v in texts.items()}, updated_at=now, updated_by=by, version=F("version") + 1
+        **texts, updated_at=now, updated_by=by, version=F("version") + 1
     )
     _touch(submission, now)
     analysis.refresh_from_db()
@@ -293,8 +337,13 @@ def validate_upload(upload):
     name = upload.name or ""
     if "/" in name or "\\" in name or name.startswith(".") or "\x00" in name or ".." in name:
         raise CollectionError(_("The file name must not contain a path: «%(name)s».") % {"name": name[:100]})
-    name = name.strip()[:200]
+    name = name.strip()
     extension = PurePosixPath(name.lower()).suffix
+    # Cut to what a file system holds (255 bytes a name), the extension kept: «Приказ … .pdf» stays a PDF.
+    stem = name[: len(name) - len(extension)]
+    while len((stem + extension).encode()) > 150:
+        stem = stem[:-1]
+    name = stem + extension
     if extension not in settings.UPLOAD_EXTENSIONS:
         raise CollectionError(
             _("Files of this type cannot be attached: «%(name)s». Allowed: PDF, DOCX, XLSX, ODT, ODS, PNG, JPG.")

@@ -6,6 +6,7 @@ by their header, so a workbook saved by LibreOffice, or with columns moved, impo
 
 import io
 import itertools
+import re
 import zipfile
 from dataclasses import dataclass, field
 
@@ -21,7 +22,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from assessment.collection import MAX_TEXT, CollectionError, parse_links
 from assessment.models import Answer, Criterion, EvidenceLink, Score, Submission
 from assessment.tasks import schedule_link_checks
-from reports.exports import sheet_title
+from reports.exports import FORMULA_START, sheet_title
 
 COLUMNS = [
     # key, header, width, editable
@@ -41,6 +42,8 @@ MAX_ROWS = 500
 MAX_SHEETS = 200
 MAX_UNCOMPRESSED = 200 * 1024 * 1024
 MAX_RATIO = 150
+ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
+DTD = (b"<!DOCTYPE", b"<!ENTITY")
 OVERWRITABLE = {Submission.Status.DRAFT, Submission.Status.RETURNED, Submission.Status.SUBMITTED}
 EXCEL_LIMIT = 32767
 
@@ -113,6 +116,10 @@ def export_workbook(*, campaign, municipalities):
         for row in sheet.iter_rows(min_row=2, max_row=last):
             for cell, kind in zip(row, kinds, strict=True):
                 cell.style = kind
+                if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+                    # Text that a spreadsheet would run as a formula: kept as text, marked so even after an edit.
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
         points_col = get_column_letter(_index("points") + 1)
         max_col = get_column_letter(_index("max") + 1)
         # The maximum is relative to the first row, so each row is checked against its own «Макс. балл».
@@ -177,6 +184,8 @@ def _precheck(data):
     """Refuse what is not a plain XLSX before openpyxl parses a single byte of XML."""
     if len(data) > settings.IMPORT_MAX_BYTES:
         return _("The file is larger than %(mb)s MB.") % {"mb": settings.IMPORT_MAX_BYTES // 2**20}
+    if data.startswith(b"PK\x03\x04") and not zipfile.is_zipfile(io.BytesIO(data)):
+        return _("The workbook is damaged and cannot be read.")  # a ZIP cut short: an interrupted download
     if not zipfile.is_zipfile(io.BytesIO(data)):
         return _(
             "This is not an Excel workbook (.xlsx). Save the file as «Excel Workbook (.xlsx)» and upload it again."
@@ -201,7 +210,43 @@ def _precheck(data):
     packed = sum(info.compress_size for info in infos) or 1
     if total > MAX_UNCOMPRESSED or total / packed > MAX_RATIO and total > 10 * 1024 * 1024:
         return _("The workbook unpacks to an unreasonable size and was refused.")
+    return _scan_parts(archive)
+
+
+def _scan_parts(archive):
+    """Read every part once, in chunks, before any XML parser sees it: refuse a DTD (Excel never writes one;
+    it is how entity expansion and external entities get in) and a sheet with more rows than a form may have
+    (openpyxl reads a whole sheet to learn its size when the sheet does not declare it)."""
+    for info in archive.infolist():
+        sheet = info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
+        rows, tail = 0, b""
+        try:
+            with archive.open(info) as part:
+                while chunk := part.read(1 << 20):
+                    window = tail + chunk
+                    if any(marker in window for marker in DTD):
+                        return _("The workbook is damaged and cannot be read.")
+                    if sheet:
+                        rows += sum(1 for m in ROW_TAG.finditer(window) if m.end() > len(tail))
+                        if rows > MAX_ROWS:
+                            return _("A sheet of the workbook has more than %(max)s rows.") % {"max": MAX_ROWS}
+                    tail = window[-64:]
+        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError, ValueError):
+            # A bad CRC (the directory lied about a size), an unknown compression, an encrypted part.
+            return _("The workbook is damaged and cannot be read.")
     return None
+
+
+class _Unreadable(Exception):
+    pass
+
+
+def _rows(sheet):
+    """A sheet's rows as openpyxl reads them, lazily: a part that breaks halfway is a damaged file, not a 500."""
+    try:
+        yield from sheet.iter_rows(values_only=True)
+    except Exception as exc:  # ParseError, BadZipFile, zlib.error…: openpyxl raises many kinds
+        raise _Unreadable from exc
 
 
 def _cell_error(sheet, row, column, message):
@@ -223,6 +268,13 @@ def _text(value):
 
 def read_workbook(data, *, campaign, allowed_municipalities):
     """Parse and check the whole file; returns ([SheetData], [errors])."""
+    try:
+        return _read_workbook(data, campaign=campaign, allowed_municipalities=allowed_municipalities)
+    except _Unreadable:
+        return [], [_("The workbook is damaged and cannot be read.")]
+
+
+def _read_workbook(data, *, campaign, allowed_municipalities):
     problem = _precheck(data)
     if problem:
         return [], [problem]
@@ -254,8 +306,8 @@ def read_workbook(data, *, campaign, allowed_municipalities):
         ]
     for title in values.sheetnames:
         sheet = values[title]
-        rows = sheet.iter_rows(values_only=True)
-        formula_rows = formulas[title].iter_rows(values_only=True) if formulas else itertools.repeat(())
+        rows = _rows(sheet)
+        formula_rows = _rows(formulas[title]) if formulas else itertools.repeat(())
         header = next(rows, None)
         next(formula_rows, None)
         if not header or not any(header):

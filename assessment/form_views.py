@@ -407,6 +407,13 @@ def submission_submit(request, slug, code):
     return redirect("submission_detail", slug, code)
 
 
+def _form_error(form, field, default):
+    """The form's own words when `field` was filled in and refused (too long, a NUL character), else `default`."""
+    if form.data.get(field, "").strip() and field in form.errors:
+        return form.errors[field][0]
+    return default
+
+
 @login_required
 @require_POST
 def submission_return(request, slug, code):
@@ -418,7 +425,7 @@ def submission_return(request, slug, code):
     back = redirect("expert_scoring", slug, code) if is_reviewer else redirect("submission_detail", slug, code)
     form = ReasonForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Please give the reason: the organizer will see it."))
+        messages.error(request, _form_error(form, "reason", _("Please give the reason: the organizer will see it.")))
         return back
     try:
         collection.submission_return(
@@ -442,7 +449,7 @@ def submission_extend(request, slug, code):
     access.require(access.can_manage_region(submission.municipality.region_id))
     form = ExtensionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Give a valid new deadline and the reason."))
+        messages.error(request, _form_error(form, "reason", _("Give a valid new deadline and the reason.")))
         return redirect("submission_detail", slug, code)
     try:
         collection.extension_grant(

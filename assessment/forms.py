@@ -91,10 +91,18 @@ class MaterialForm(forms.ModelForm):
             from assessment.collection import CollectionError, validate_upload
 
             try:
-                validate_upload(upload)
+                upload.name, _extension = validate_upload(upload)  # stored under a name a file system holds
             except CollectionError as exc:
                 raise forms.ValidationError(exc.message) from None
         return upload
+
+    def clean_url(self):
+        from assessment.collection import link_refusal
+
+        url = self.cleaned_data.get("url")
+        if url and link_refusal(url):
+            raise forms.ValidationError(_("Give a link to a public web page: an address starting with https://."))
+        return url
 
     def clean(self):
         cleaned = super().clean()

@@ -13,6 +13,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from assessment import scoring, workflow
+from assessment.collection import plain_text
 from assessment.models import Criterion, EvidenceLink, ExpertConflict, Result, ReviewAssignment, Score, Submission
 from municipalities.models import Notification
 
@@ -74,6 +75,7 @@ def _may_score(access, submission, round):
 def score_set(*, submission, criterion, round, points, comment, by, access, seen=None):
     """Set one criterion's points in a round. `seen` is the id of the current score the user was shown
     (None for none): if someone saved in between, ScoreError(conflict=the current score) and no write."""
+    comment = plain_text(comment)
     submission = Submission.objects.select_for_update().select_related("municipality").get(pk=submission.pk)
     if not _may_score(access, submission, round):
         raise ScoreError(_("Your role does not allow scoring this submission."))
@@ -412,6 +414,7 @@ def discrepancies(submission):
 
 @transaction.atomic
 def reconcile(*, submission, criterion, points, reason, by, access):
+    reason = plain_text(reason)
     if not access.is_operator:
         raise ScoreError(_("Only the operator or a lead expert sets reconciled points."))
     submission = Submission.objects.select_for_update().get(pk=submission.pk)
@@ -519,7 +522,7 @@ def appeal_file(*, submission, items, by, access, today=None):
     window = submission.campaign.stage_dates.get(Stage.APPEALS)
     if window is None or not window.starts_on <= today <= window.ends_on:
         raise ScoreError(_("Appeals are accepted only during the appeal stage of the campaign."))
-    items = [(criterion, (argument or "").strip()) for criterion, argument in items]
+    items = [(criterion, plain_text(argument)) for criterion, argument in items]
     if not items:
         raise ScoreError(_("Choose at least one criterion to appeal."))
     for criterion, argument in items:
@@ -552,6 +555,7 @@ def may_decide(expert, submission):
 
 @transaction.atomic
 def appeal_decide(*, appeal, upheld, points, reason, by, access):
+    reason = plain_text(reason)
     from assessment.models import Appeal
 
     appeal = (

@@ -74,6 +74,11 @@ class Filters:
     q: str = ""
     sort: str = "rank"
 
+    def __post_init__(self):
+        # A NUL means nothing in a code or a search, and PostgreSQL refuses it in a query: a 500 otherwise.
+        for name in ("region", "level", "kind", "q", "sort"):
+            setattr(self, name, getattr(self, name).replace("\x00", ""))
+
     SORTS = {
         "rank": ("rank_country", "municipality__name"),
         "-rank": ("-rank_country", "municipality__name"),
