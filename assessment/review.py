@@ -277,32 +277,41 @@ def results_compute(*, campaign):
         region_rank.update(
             zip(members, scoring.competition_ranks([summaries[pk].total for pk in members]), strict=True)
         )
-    versions = dict(Result.objects.filter(campaign=campaign).values_list("submission_id", "version"))
+    # A Result is a materialized view of the final scores. Only rows whose values changed are written (with
+    # their version counting the changes), so recomputing unchanged results writes nothing and keeps every
+    # cache keyed by the results version valid.
+    fields = ("municipality_id", "total", "max_total", "share", "level", "mechanisms", "rank_region", "rank_country")
+    existing = {
+        r.submission_id: r
+        for r in Result.objects.filter(campaign=campaign).only("pk", "submission_id", "version", *fields)
+    }
     now = timezone.now()
+    created, changed = [], []
+    for pk in ids:
+        values = {
+            "municipality_id": finalized[pk],
+            "total": summaries[pk].total,
+            "max_total": summaries[pk].max_total,
+            "share": Decimal(str(round(summaries[pk].share, 4))).quantize(Decimal("0.0001")),
+            "level": summaries[pk].level,
+            "mechanisms": summaries[pk].mechanisms,
+            "rank_region": region_rank[pk],
+            "rank_country": country[pk],
+        }
+        old = existing.get(pk)
+        if old is None:
+            created.append(Result(submission_id=pk, campaign=campaign, computed_at=now, version=1, **values))
+        elif any(getattr(old, f) != v for f, v in values.items()):
+            for f, v in values.items():
+                setattr(old, f, v)
+            old.computed_at, old.version = now, old.version + 1
+            changed.append(old)
+    gone = [r.pk for sid, r in existing.items() if sid not in summaries]
     with transaction.atomic():
-        # A Result is a materialized view of the final scores: replacing it whole is simpler and faster
-        # than updating it column by column; its version counts the recomputations.
-        Result.objects.filter(campaign=campaign).delete()
-        Result.objects.bulk_create(
-            (
-                Result(
-                    submission_id=pk,
-                    campaign=campaign,
-                    municipality_id=finalized[pk],
-                    total=summaries[pk].total,
-                    max_total=summaries[pk].max_total,
-                    share=round(summaries[pk].share, 4),
-                    level=summaries[pk].level,
-                    mechanisms=summaries[pk].mechanisms,
-                    rank_region=region_rank[pk],
-                    rank_country=country[pk],
-                    computed_at=now,
-                    version=versions.get(pk, 0) + 1,
-                )
-                for pk in ids
-            ),
-            batch_size=1000,
-        )
+        if gone:
+            Result.objects.filter(pk__in=gone).delete()
+        Result.objects.bulk_create(created, batch_size=1000)
+        Result.objects.bulk_update(changed, [*fields, "computed_at", "version"], batch_size=1000)
     return len(ids)
 
 

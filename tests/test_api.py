@@ -311,11 +311,18 @@ def test_the_ranking_answers_304_until_the_results_change(results, world, as_rol
     again = client.get(url, HTTP_IF_NONE_MATCH=etag)
     other_query = client.get(url + "?sort=name", HTTP_IF_NONE_MATCH=etag)
     review.results_compute(campaign=results)
+    unchanged = client.get(url, HTTP_IF_NONE_MATCH=etag)  # recomputed, same results: still valid
+    score = Score.objects.filter(
+        submission__campaign=results, round=Score.Round.FINAL, is_current=True, points__gt=0
+    ).first()
+    Score.objects.filter(pk=score.pk).update(points=score.points - 1)
+    review.results_compute(campaign=results)
     recomputed = client.get(url, HTTP_IF_NONE_MATCH=etag)
 
     assert etag.startswith('"') and "private" in first["Cache-Control"]
     assert again.status_code == 304 and again.content == b"" and again["ETag"] == etag
     assert other_query.status_code == 200 and other_query["ETag"] != etag
+    assert unchanged.status_code == 304
     assert recomputed.status_code == 200 and recomputed["ETag"] != etag
 
 
