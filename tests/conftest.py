@@ -24,6 +24,18 @@ class World:
     users: dict
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the site's language: a request in English (the language switcher) leaves English
+    active in the thread, and services called directly afterwards would write English e-mails."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 ROLES = ["anonymous", "operator", "ministry", "coordinator", "organizer", "deputy", "expert", "nobody"]
 
 
