@@ -46,8 +46,10 @@ run: setup
 	$(PY) manage.py runserver 127.0.0.1:$(PORT) --noreload & \
 	wait -n
 
+# The suite in parallel, then the load and fault tests alone (they restart PostgreSQL; skipped on SQLite).
 test: install-dev messages
-	DEBUG=1 TESTING=1 DEMO=0 $(PY) -m pytest $(PYTEST_ARGS)
+	DEBUG=1 TESTING=1 DEMO=0 $(PY) -m pytest $(PYTEST_ARGS) -m "not load"
+	DEBUG=1 TESTING=1 DEMO=0 $(PY) -m pytest -m load -p no:xdist
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -281,12 +281,19 @@ class RankingView(ApiView):
         parameters=[
             CAMPAIGN_SLUG,
             OpenApiParameter("region", str, description="Region code: the regional ranking (rank in the region)."),
-            OpenApiParameter("level", str, enum=list(results.LEVELS), description="Only this overall level."),
-            OpenApiParameter("kind", str, enum=list(Municipality.Kind.values), description="Kind of municipality."),
+            # An empty value is "no filter" / the default order, as an HTML form sends it.
+            OpenApiParameter(
+                "level", str, enum=["", *results.LEVELS], description="Only this overall level (empty: all)."
+            ),
+            OpenApiParameter(
+                "kind", str, enum=["", *Municipality.Kind.values], description="Kind of municipality (empty: all)."
+            ),
             OpenApiParameter(
                 "q", {"type": "string", "maxLength": 100}, description="Search in the municipality's name or code."
             ),
-            OpenApiParameter("sort", str, enum=list(results.Filters.SORTS), default="rank"),
+            OpenApiParameter(
+                "sort", str, enum=["", *results.Filters.SORTS], default="rank", description="Order (empty: by rank)."
+            ),
             OpenApiParameter(
                 "limit",
                 {"type": "integer", "minimum": 0, "maximum": LIMIT_MAX},
