@@ -280,6 +280,7 @@ class Loader:
             demo_states_2026()
             demo_results_2020()
             demo_surveys(TOTALS_2020)
+            self.note("notifications", demo_notifications())
         return self.created
 
 
@@ -606,3 +607,90 @@ def demo_states_2026():
             )
         StatusChange.objects.bulk_create(changes)
         Submission.objects.filter(pk=submission.pk).update(status=status, submitted_at=now, last_activity_at=now)
+
+
+def demo_notifications():
+    """What the bell shows the demo accounts after the 2026 states above (once; e-mails are not sent)."""
+    from django.urls import reverse
+
+    from assessment.models import Campaign
+    from municipalities.models import Notification
+
+    campaign = Campaign.objects.filter(slug="2026").first()
+    if campaign is None or Notification.objects.filter(user__username__in=_demo_usernames()).exists():
+        return 0
+    users = {u.username: u for u in get_user_model().objects.filter(username__in=_demo_usernames())}
+    now = timezone.now()
+    K = Notification.Kind
+
+    def form(code):
+        return reverse("submission_detail", args=[campaign.slug, code])
+
+    plan = [
+        (
+            "organizer-lagan",
+            K.RETURNED,
+            "Ваши формы возвращены на доработку",
+            f"Формы муниципалитета Лаганский район в кампании «{campaign.title}» возвращены на доработку:\n\n"
+            "Критерии для исправления: 1.1.3, 2.2.4.\n\nНет ссылок на приказы на сайте управления образования.",
+            form("lagan"),
+            3,
+        ),
+        (
+            "organizer-kirov",
+            K.DEADLINE,
+            f"Напоминание: формы кампании «{campaign.title}»",
+            "город Киров: заполнено критериев — 57 из 81.",
+            form("kirov"),
+            1,
+        ),
+        (
+            "organizer-kirov",
+            K.APPOINTMENT,
+            "Вы назначены: муниципальный организатор",
+            "Вы назначены муниципальным организатором (город Киров) на платформе оценки муниципальных "
+            "механизмов управления качеством образования.",
+            reverse("home"),
+            40,
+        ),
+        (
+            "coordinator-43",
+            K.SUBMITTED,
+            "Куменский район отправил(а) формы",
+            f"Куменский район отправил(а) формы первичных данных в кампании «{campaign.title}».",
+            form("kumeny"),
+            2,
+        ),
+        (
+            "expert-1",
+            K.ASSIGNMENT,
+            "Материалы для экспертизы: Яшалтинский район",
+            f"Вам назначена экспертиза материалов муниципалитета Яшалтинский район в кампании «{campaign.title}».",
+            reverse("expert_queue"),
+            4,
+        ),
+        (
+            "operator",
+            K.REVIEW,
+            "Предварительная оценка завершена: Яшкульский район",
+            "Координатор завершил предварительную оценку: Яшкульский район; назначьте экспертов.",
+            reverse("campaign_experts", args=[campaign.slug]),
+            1,
+        ),
+    ]
+    rows = [
+        Notification(
+            user=users[username],
+            kind=kind,
+            title=title,
+            body=body,
+            path=path,
+            created_at=now - timedelta(hours=hours),
+            emailed_at=now - timedelta(hours=hours),
+            read_at=now - timedelta(hours=hours - 1) if hours > 24 else None,
+        )
+        for username, kind, title, body, path, hours in plan
+        if username in users
+    ]
+    Notification.objects.bulk_create(rows)
+    return len(rows)

@@ -29,9 +29,11 @@ PHONE_RULES = {
 PAGES = [
     ("dashboard-operator", "operator", "/", "main h1"),
     ("dashboard-coordinator", "coordinator-43", "/", "main h1"),
+    ("notification-settings", "coordinator-43", "/accounts/notifications/settings/", "main form button"),
     ("dashboard-organizer", "organizer-kirov", "/", "main h1"),
     ("submission", "organizer-kirov", "/campaigns/2026/m/kirov/", "form[action$='/submit/'] button"),
     ("form", "organizer-kirov", "/campaigns/2026/m/kirov/mechanisms/1.1/", "#d-1\\.1\\.1"),
+    ("notifications", "organizer-kirov", "/accounts/notifications/", ".list-group-item"),
     ("scorecard", "organizer-kirov", "/campaigns/2020-approbation/results/m/kirov/", "svg[role=img]"),
     ("dashboard-expert", "expert-1", "/", "main h1"),
     ("expert-scoring", "expert-1", "/campaigns/2026/m/yashalta/expert/", "#p-1\\.1\\.1"),
