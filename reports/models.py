@@ -1,10 +1,12 @@
 """Reports made by the task worker: the regional report (PDF, XLSX) and the feedback report to a
 municipality. A job records its progress so that a status page can show it, and keeps the file."""
 
+import datetime
 import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -63,6 +65,13 @@ class ReportJob(models.Model):
     @property
     def is_active(self):
         return self.status in self.ACTIVE
+
+    # A report is made in seconds; a job queued longer than this means no task worker is taking work.
+    STALLED_AFTER = datetime.timedelta(minutes=2)
+
+    @property
+    def is_stalled(self):
+        return self.status == self.Status.QUEUED and timezone.now() - self.created_at > self.STALLED_AFTER
 
     def download_name(self):
         place = self.region.code if self.region_id else self.municipality.code

@@ -1,6 +1,7 @@
 """Results and reports: rankings, the scorecard with the gap and the what-if, exports, the regional report
 (HTML without WeasyPrint, one real PDF), report jobs, the ministry's overview."""
 
+import datetime
 import io
 import json
 from datetime import timedelta
@@ -349,3 +350,15 @@ def test_the_ministry_overview_lists_regions_levels_and_reports(finalized, world
     assert [r["region"].code for r in page.context["regions"]] == ["08", "43"]
     assert page.context["top"][0].municipality.code == "kirov"
     assert "<svg" in html and reverse("region_report", args=[finalized.slug, "08"]) in html
+
+
+def test_a_job_no_worker_takes_says_so(finalized, world, as_role):
+    job = ReportJob.objects.create(kind="region_pdf", campaign=finalized, region=world.region, results_key="x")
+    client = as_role(world, "coordinator")
+
+    fresh = client.get(reverse("report_status", args=[job.pk])).content.decode()
+    ReportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - datetime.timedelta(minutes=5))
+    stalled = client.get(reverse("report_status", args=[job.pk])).content.decode()
+
+    assert "Ожидание в очереди" in fresh and "дольше обычного" not in fresh
+    assert "дольше обычного" in stalled and 'http-equiv="refresh"' in stalled
