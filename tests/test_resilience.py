@@ -247,7 +247,26 @@ def test_a_task_whose_worker_died_too_often_is_failed_with_its_report(world, pro
 DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 
-def test_the_worker_command_runs_the_task_of_a_killed_worker_again(db, settings, processes):
+def _bounded_sleep(limit=100):
+    """time.sleep for a worker under test: no waiting, and a failure instead of a loop that never ends."""
+    calls = []
+
+    def sleep(seconds):
+        calls.append(seconds)
+        assert len(calls) < limit, "the worker keeps waiting"
+
+    return sleep
+
+
+@pytest.fixture
+def keep_connection():
+    """The worker closes connections between tasks as a request does; inside a test's transaction that would
+    close the test's own connection (on PostgreSQL), so here it keeps it."""
+    with mock.patch("reports.management.commands.run_worker.close_old_connections"):
+        yield
+
+
+def test_the_worker_command_runs_the_task_of_a_killed_worker_again(db, settings, processes, keep_connection):
     from django.core.management import call_command
 
     settings.TASKS = DB_TASKS
@@ -260,7 +279,7 @@ def test_the_worker_command_runs_the_task_of_a_killed_worker_again(db, settings,
     assert len(task.worker_ids) == 2 and task.worker_ids[0] == processes["dead"]
 
 
-def test_the_worker_waits_out_a_database_outage_and_requeues_what_it_was_running(db, settings):
+def test_the_worker_waits_out_a_database_outage_and_requeues_what_it_was_running(db, settings, keep_connection):
     from datetime import timedelta
 
     from django_tasks_db.models import DBTaskResult
@@ -295,7 +314,7 @@ def test_the_worker_waits_out_a_database_outage_and_requeues_what_it_was_running
     with (
         mock.patch.object(worker, "_claim_next", side_effect=claim),
         mock.patch.object(worker, "_database_answers", side_effect=lambda: len(calls) > 2),
-        mock.patch("time.sleep"),
+        mock.patch("time.sleep", side_effect=_bounded_sleep()),
     ):
         worker.run()
 
@@ -306,7 +325,7 @@ def test_the_worker_waits_out_a_database_outage_and_requeues_what_it_was_running
     assert not DBTaskResult.objects.filter(status="RUNNING").exists()
 
 
-def test_a_database_error_that_is_no_outage_still_ends_the_worker(db, settings):
+def test_a_database_error_that_is_no_outage_still_ends_the_worker(db, settings, keep_connection):
     """A missing table is not waited out: the database answers, the error repeats, the worker stops."""
     from datetime import timedelta
 
@@ -329,7 +348,7 @@ def test_a_database_error_that_is_no_outage_still_ends_the_worker(db, settings):
 
     with (
         mock.patch.object(worker, "_claim_next", side_effect=error) as claim,
-        mock.patch("time.sleep"),
+        mock.patch("time.sleep", side_effect=_bounded_sleep()),
         pytest.raises(OperationalError),
     ):
         worker.run()

@@ -234,9 +234,8 @@ class RecoveringWorker(db_worker.Worker):
                     if self.outage_started is None:
                         self.outage_started = time.monotonic()
                         log.warning("Database unavailable (%s); the worker waits for it", str(exc).strip())
-                for connection in connections.all(initialized_only=True):
-                    with contextlib.suppress(*DATABASE_ERRORS):  # close() lets go of a broken connection anyway
-                        connection.close_if_unusable_or_obsolete()
+                with contextlib.suppress(*DATABASE_ERRORS):  # close() lets go of a broken connection anyway
+                    close_old_connections()
                 self.recovered_at = None  # once it is back: whatever this worker was running goes back in the queue
                 time.sleep(pause)
                 pause = min(pause * 2, 5)
