@@ -26,7 +26,7 @@ def fingerprints(dbname):
             result = {}
             for table in tables:
                 cursor.execute(
-                    f'SELECT COUNT(*), md5(COALESCE(string_agg(t::text, \'|\' ORDER BY t::text), \'\')) FROM "{table}" t'
+                    f"SELECT COUNT(*), md5(COALESCE(string_agg(t::text, '|' ORDER BY t::text), '')) FROM \"{table}\" t"
                 )
                 result[table] = cursor.fetchone()
             return result

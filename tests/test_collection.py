@@ -319,9 +319,7 @@ def test_send_reminders_command(campaign, world, django_capture_on_commit_callba
         call_command("send_reminders", verbosity=0)
 
     # One message per person (each with their own greeting and e-mail settings).
-    assert sorted(m.to[0] for m in mail.outbox) == sorted(
-        [world.users["organizer"].email, world.users["deputy"].email]
-    )
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([world.users["organizer"].email, world.users["deputy"].email])
 
 
 # --- views ---------------------------------------------------------------------------------------------

@@ -112,6 +112,10 @@ def test_several_app_servers_share_files_and_cache_through_the_environment():
         CACHE_URL="redis://127.0.0.1:6379/1",
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1].split() == ["S3Storage", "muko-files", "django.core.cache.backends.redis.RedisCache"]
+    assert done.stdout.strip().splitlines()[-1].split() == [
+        "S3Storage",
+        "muko-files",
+        "django.core.cache.backends.redis.RedisCache",
+    ]
     bad = manage("check", DEBUG="1", CACHE_URL="memcached://x")
     assert bad.returncode != 0 and "CACHE_URL" in bad.stderr
