@@ -282,31 +282,39 @@ def results_compute(*, campaign):
     # cache keyed by the results version valid.
     fields = ("municipality_id", "total", "max_total", "share", "level", "mechanisms", "rank_region", "rank_country")
     existing = {
-        r.submission_id: r
-        for r in Result.objects.filter(campaign=campaign).only("pk", "submission_id", "version", *fields)
+        row[0]: (row[1], row[2], row[3:])
+        for row in Result.objects.filter(campaign=campaign).values_list("submission_id", "pk", "version", *fields)
     }
     now = timezone.now()
     created, changed = [], []
     for pk in ids:
-        values = {
-            "municipality_id": finalized[pk],
-            "total": summaries[pk].total,
-            "max_total": summaries[pk].max_total,
-            "share": Decimal(str(round(summaries[pk].share, 4))).quantize(Decimal("0.0001")),
-            "level": summaries[pk].level,
-            "mechanisms": summaries[pk].mechanisms,
-            "rank_region": region_rank[pk],
-            "rank_country": country[pk],
-        }
+        summary = summaries[pk]
+        values = (
+            finalized[pk],
+            summary.total,
+            summary.max_total,
+            round(summary.share, 4),
+            summary.level,
+            summary.mechanisms,
+            region_rank[pk],
+            country[pk],
+        )
         old = existing.get(pk)
+        if old is not None and old[2] == values:
+            continue
+        row = Result(
+            submission_id=pk,
+            campaign=campaign,
+            computed_at=now,
+            version=old[1] + 1 if old else 1,
+            **dict(zip(fields, values, strict=True)),
+        )
         if old is None:
-            created.append(Result(submission_id=pk, campaign=campaign, computed_at=now, version=1, **values))
-        elif any(getattr(old, f) != v for f, v in values.items()):
-            for f, v in values.items():
-                setattr(old, f, v)
-            old.computed_at, old.version = now, old.version + 1
-            changed.append(old)
-    gone = [r.pk for sid, r in existing.items() if sid not in summaries]
+            created.append(row)
+        else:
+            row.pk = old[0]
+            changed.append(row)
+    gone = [old[0] for sid, old in existing.items() if sid not in summaries]
     with transaction.atomic():
         if gone:
             Result.objects.filter(pk__in=gone).delete()

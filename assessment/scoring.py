@@ -1,6 +1,7 @@
 """Pure calculations of points, shares, levels and ranks. No ORM here: these run in tests without a database
 and in bulk over national data."""
 
+import functools
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -23,12 +24,7 @@ class Bands:
 
     def level(self, points, max_points):
         """The band the share points / max_points falls in; a zero maximum is the lowest band."""
-        share = fraction(points, max_points)
-        found = self.starts[0][1]
-        for start, code in self.starts:
-            if share >= start:
-                found = code
-        return found
+        return _level(self.starts, points, max_points)
 
     def next_threshold(self, points, max_points):
         """(code, points needed to reach the next band) or None at the top band."""
@@ -48,6 +44,17 @@ DEFAULT_BANDS = Bands.of(
         ("formed", "0.75"),
     ]
 )
+
+
+@functools.lru_cache(maxsize=65536)
+def _level(starts, points, max_points):
+    # Points and maxima are small integers: a national recompute asks the same few thousand pairs 26,400 times.
+    share = fraction(points, max_points)
+    found = starts[0][1]
+    for start, code in starts:
+        if share >= start:
+            found = code
+    return found
 
 
 def fraction(points, max_points):
