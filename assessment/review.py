@@ -13,9 +13,10 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from assessment import scoring, workflow
-from assessment.collection import plain_text
+from assessment.collection import organizers, plain_text
 from assessment.models import Criterion, EvidenceLink, ExpertConflict, Result, ReviewAssignment, Score, Submission
 from municipalities.models import Notification
+from municipalities.notifications import notify
 
 ROUND_STATUS = {
     Score.Round.PRESCORE: {Submission.Status.SUBMITTED},
@@ -34,12 +35,6 @@ def _operators():
     from municipalities.models import Appointment, Role
 
     return [a.user for a in Appointment.objects.active().filter(role=Role.OPERATOR).select_related("user")]
-
-
-def _notify(users, kind, subject, body, path):
-    from municipalities.notifications import notify
-
-    notify(users, kind, subject, body, path)
 
 
 def specs_for(methodology_id):
@@ -155,7 +150,7 @@ def prescore_complete(*, submission, by, access):
             + ("…" if len(missing) > 12 else "")
         )
     workflow.apply(submission=submission, name="prescore", by=by, access=access)
-    _notify(
+    notify(
         _operators(),
         Notification.Kind.REVIEW,
         _("Pre-scored: %(municipality)s") % {"municipality": submission.municipality},
@@ -227,10 +222,8 @@ def submission_finalize(*, submission, by, access):
         )
     Score.objects.bulk_create(finals)
     results_compute(campaign=submission.campaign)
-    from assessment.collection import organizers
-
     result = Result.objects.get(submission=submission)
-    _notify(
+    notify(
         organizers(submission),
         Notification.Kind.RESULT,
         _("The result of %(municipality)s") % {"municipality": submission.municipality},
@@ -360,7 +353,7 @@ def assign(*, submission, expert, by, due_on=None):
     if submission.assignments.filter(is_active=True).count() >= submission.campaign.experts_per_submission:
         raise ScoreError(_("This submission already has its experts."))
     assignment = ReviewAssignment.objects.create(submission=submission, expert=expert, assigned_by=by, due_on=due_on)
-    _notify(
+    notify(
         [expert],
         Notification.Kind.ASSIGNMENT,
         _("A submission to review: %(municipality)s") % {"municipality": submission.municipality},
@@ -636,9 +629,7 @@ def appeal_decide(*, appeal, upheld, points, reason, by, access):
         )
         workflow.apply(submission=submission, name="decide_appeal", by=by, access=access, reason=summary)
         results_compute(campaign=submission.campaign)
-        from assessment.collection import organizers
-
-        _notify(
+        notify(
             organizers(submission),
             Notification.Kind.APPEAL,
             _("Your appeal is decided"),
@@ -650,7 +641,7 @@ def appeal_decide(*, appeal, upheld, points, reason, by, access):
 def expert_reminders_send(*, today=None, days=2):
     """Remind experts of reviews due within `days` (or overdue) and not completed, once a day at most per
     assignment. Returns how many reminders were sent."""
-    from municipalities.notifications import already_today, notify
+    from municipalities.notifications import already_today
 
     today = today or timezone.localdate()
     due = list(

@@ -5,7 +5,7 @@ are not users, still go through `assessment.tasks.schedule_mail`, with the same 
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -178,14 +178,3 @@ def already_today(user_ids, kind, paths):
             "user_id", "path"
         )
     )
-
-
-def kinds_with_counts(user):
-    """Each kind with the user's unread count (for the filter of the list)."""
-    counts = dict(
-        Notification.objects.filter(user=user)
-        .values_list("kind")
-        .annotate(n=Count("pk", filter=Q(read_at__isnull=True)))
-        .values_list("kind", "n")
-    )
-    return [(kind, label, counts.get(kind, 0)) for kind, label in Notification.Kind.choices if kind in counts]

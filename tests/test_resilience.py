@@ -258,6 +258,27 @@ def _bounded_sleep(limit=100):
     return sleep
 
 
+def _worker(*, batch):
+    """run_worker's worker as the command builds it with its defaults, in this process."""
+    from datetime import timedelta
+
+    from reports.management.commands.run_worker import RecoveringWorker, worker_identity
+
+    return RecoveringWorker(
+        queue_names=["default"],
+        interval=0,
+        batch=batch,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id=worker_identity(),
+        excluded_queue_names=[],
+        recover_every=60,
+        stale_after=timedelta(hours=1),
+        max_attempts=3,
+    )
+
+
 @pytest.fixture
 def keep_connection():
     """The worker closes connections between tasks as a request does; inside a test's transaction that would
@@ -280,26 +301,11 @@ def test_the_worker_command_runs_the_task_of_a_killed_worker_again(db, settings,
 
 
 def test_the_worker_waits_out_a_database_outage_and_requeues_what_it_was_running(db, settings, keep_connection):
-    from datetime import timedelta
 
     from django_tasks_db.models import DBTaskResult
 
-    from reports.management.commands.run_worker import RecoveringWorker, worker_identity
-
     settings.TASKS = DB_TASKS
-    worker = RecoveringWorker(
-        queue_names=["default"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id=worker_identity(),
-        excluded_queue_names=[],
-        recover_every=60,
-        stale_after=timedelta(hours=1),
-        max_attempts=3,
-    )
+    worker = _worker(batch=True)
     # What the outage interrupted: a task this worker had claimed, left RUNNING when the database went away.
     task = _task([worker.worker_id])
     real_claim = worker._claim_next
@@ -327,23 +333,8 @@ def test_the_worker_waits_out_a_database_outage_and_requeues_what_it_was_running
 
 def test_a_database_error_that_is_no_outage_still_ends_the_worker(db, settings, keep_connection):
     """A missing table is not waited out: the database answers, the error repeats, the worker stops."""
-    from datetime import timedelta
 
-    from reports.management.commands.run_worker import RecoveringWorker, worker_identity
-
-    worker = RecoveringWorker(
-        queue_names=["default"],
-        interval=0,
-        batch=False,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id=worker_identity(),
-        excluded_queue_names=[],
-        recover_every=60,
-        stale_after=timedelta(hours=1),
-        max_attempts=3,
-    )
+    worker = _worker(batch=False)
     error = OperationalError("no such table: django_tasks_database_dbtaskresult")
 
     with (
