@@ -5,7 +5,6 @@ are not users, still go through `assessment.tasks.schedule_mail`, with the same 
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -115,18 +114,9 @@ def digests_send():
     Returns the number of digests sent. Run daily (`manage.py send_digests`)."""
     from assessment.tasks import schedule_mail
 
-    waiting = (
+    pending = list(
         Notification.objects.filter(email_pending=True)
         .exclude(user__email="")
-        .values("user_id")
-        .annotate(n=Count("pk"))
-        .filter(n__gt=0)
-    )
-    user_ids = [row["user_id"] for row in waiting]
-    if not user_ids:
-        return 0
-    pending = list(
-        Notification.objects.filter(email_pending=True, user_id__in=user_ids)
         .select_related("user")
         .order_by("user_id", "created_at", "pk")
     )
