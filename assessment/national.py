@@ -473,9 +473,9 @@ SCORE_COLUMNS = ["id", "submission_id", "criterion_id", "round", "points", "comm
 ASSIGNMENT_COLUMNS = ["submission_id", "expert_id", "assigned_by_id", "assigned_at", "due_on", "completed_at",
                       "is_active"]  # fmt: skip
 CHANGE_COLUMNS = ["submission_id", "old", "new", "by_id", "at", "reason", "snapshot", "criteria"]
-RESPONSE_COLUMNS = ["id", "campaign_id", "questionnaire_id", "school_id", "municipality_id", "role", "submitted_on"]
+RESPONSE_COLUMNS = ["id", "campaign_id", "questionnaire_id", "municipality_id", "role"]
 RESPONSE_ANSWER_COLUMNS = ["response_id", "question_id", "value", "number", "text"]
-INVITATION_COLUMNS = ["campaign_id", "school_id", "role", "token", "created_at", "opened_at", "completed_at",
+INVITATION_COLUMNS = ["campaign_id", "school_id", "role", "token", "created_at", "opened", "completed",
                       "emailed_at", "reminded_at"]  # fmt: skip
 
 
@@ -970,8 +970,10 @@ class Generator:
 
     def surveys(self, campaign, territory, points):
         """An invitation per school and role; most answered, the better municipalities' schools more positively.
-        A Response carries the school, the role and the day only, as response_submit stores it."""
-        from surveys.models import Invitation, Response, ResponseAnswer
+        A Response carries the municipality and the role only, as response_submit stores it; the rows are
+        written in a shuffled order (never the schools' order), and every group of at least PUBLICATION_STEP
+        responses is published as one step, as after a survey that has closed."""
+        from surveys.models import PUBLICATION_STEP, Invitation, Response, ResponseAnswer
 
         rng = self.plan.rng(self.plan.slug, "surveys")
         questions = survey_questions(self.methodology)
@@ -981,44 +983,48 @@ class Generator:
         max_total = sum(c[2] for c in self.criteria)
         engagement = {m.pk: rng.uniform(0.85, 1.15) for m in territory.municipalities}
         positive = {m.pk: 0.3 + 0.6 * sum(points[m.pk]) / max_total for m in territory.municipalities}
-        invitations, responses, rows = [], [], []
+        invitations, answered, size = [], [], 0
         w = self.writer
 
         def flush():
-            w.insert(Response, RESPONSE_COLUMNS, responses)
-            w.insert(ResponseAnswer, RESPONSE_ANSWER_COLUMNS, rows)
-            responses.clear()
-            rows.clear()
+            rng.shuffle(answered)
+            w.insert(Response, RESPONSE_COLUMNS, [response for response, _rows in answered])
+            w.insert(ResponseAnswer, RESPONSE_ANSWER_COLUMNS, [row for _response, rows in answered for row in rows])
+            answered.clear()
 
         with w.bulk_load(Response, ResponseAnswer, Invitation):
             for school_id, municipality_id, has_email in territory.schools:
                 for role, rate in RESPONSE_RATES.items():
                     emailed = created + timedelta(days=1) if has_email else None
-                    opened = completed = reminded = None
+                    opened = completed = False
+                    reminded = None
                     if rng.random() < min(0.98, rate * engagement[municipality_id]):
-                        day = rng.randint(0, days)
-                        completed = created + timedelta(days=day, hours=rng.randint(1, 10), minutes=rng.randint(0, 59))
-                        opened = completed - timedelta(minutes=rng.randint(12, 40))
+                        opened = completed = True
                         response_id = str(random_uuid(rng))
                         qs = questions[role]
-                        questionnaire = qs[0].questionnaire_id
-                        submitted_on = start + timedelta(days=day)
-                        responses.append(
-                            (response_id, campaign.pk, questionnaire, school_id, municipality_id, role, submitted_on)
-                        )
-                        rows.extend(answer_rows(rng, response_id, qs, positive[municipality_id]))
+                        rows = list(answer_rows(rng, response_id, qs, positive[municipality_id]))
+                        answered.append(((response_id, campaign.pk, qs[0].questionnaire_id, municipality_id, role), rows))
+                        size += len(rows)
                     else:
-                        if rng.random() < 0.15:
-                            opened = created + timedelta(days=rng.randint(0, days), hours=rng.randint(1, 10))
+                        opened = rng.random() < 0.15
                         if has_email and rng.random() < 0.6:
                             reminded = created + timedelta(days=min(days, 21), hours=2)
                     invitations.append(
                         (campaign.pk, school_id, role, token(rng), created, opened, completed, emailed, reminded)
                     )
-                if len(rows) >= 200_000:
+                if size >= 200_000:
                     flush()
+                    size = 0
             flush()
             w.insert(Invitation, INVITATION_COLUMNS, invitations)
+        table = Response._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET release = 1 WHERE campaign_id = %s AND (SELECT COUNT(*) FROM {table} g "
+                f"WHERE g.campaign_id = {table}.campaign_id AND g.municipality_id = {table}.municipality_id "
+                f"AND g.role = {table}.role) >= %s",
+                [campaign.pk, PUBLICATION_STEP],
+            )
 
 
 @dataclass

@@ -352,7 +352,7 @@ def main():
         gunicorn = None
 
         stored = Response.objects.filter(campaign=campaign).count()
-        completed = Invitation.objects.filter(campaign=campaign, completed_at__isnull=False).count()
+        completed = Invitation.objects.filter(campaign=campaign, completed=True).count()
         answer_rows = ResponseAnswer.objects.filter(response__campaign=campaign).count()
         statuses = submit["statuses"]
         accepted_in_run = statuses.get("302", 0)

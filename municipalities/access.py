@@ -84,6 +84,20 @@ class Access:
     def can_edit_methodology(self):
         return self.is_operator
 
+    def may_hold_survey_links(self, municipality):
+        """Working survey links of a municipality's schools: the region hands them to the schools' own
+        addresses; nobody appointed to the municipality being assessed may hold one (the answers feed its
+        scores), not even a coordinator who is also its organizer. The ministry reads rates only."""
+        return self.can_manage_region(municipality.region_id) and not self.can_fill_forms(municipality.pk)
+
+    def survey_link_municipalities(self, municipalities):
+        """The part of `municipalities` whose links this user may hold (see may_hold_survey_links)."""
+        if not (self.is_operator or self.coordinated_region_ids):
+            return municipalities.none()
+        if not self.is_operator:
+            municipalities = municipalities.filter(region_id__in=self.coordinated_region_ids)
+        return municipalities.exclude(pk__in=self.organized_municipality_ids)
+
     def require(self, allowed):
         """Raise 403 for a role that may never use the page (as opposed to an object outside scope)."""
         if not allowed:

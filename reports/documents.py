@@ -19,7 +19,7 @@ from reports.exports import Column, Sheet, xlsx_bytes
 from reports.models import ReportJob
 from reports.results import LEVELS, component_strengths, criteria_of, level_labels, mechanisms_of
 from reports.scorecard import card_for, scorecard
-from surveys.models import Response
+from surveys.models import Invitation
 
 
 @dataclass
@@ -50,7 +50,9 @@ def region_report(campaign, region):
     )
     municipality_ids = [r.municipality_id for r in report.results]
     report.schools = School.objects.filter(municipality__region=region, is_active=True).count()
-    report.respondents = Response.objects.filter(campaign=campaign, municipality__region=region).count()
+    report.respondents = (
+        Invitation.objects.completed().filter(campaign=campaign, school__municipality__region=region).count()
+    )
     report.levels = dict.fromkeys(LEVELS, 0)
     for r in report.results:
         report.levels[r.level] = report.levels.get(r.level, 0) + 1

@@ -208,7 +208,8 @@ def scorecard_page(request, slug, code):
         data = SimpleLazyObject(lambda: _scorecard_data(card))
         context.update({name: SimpleLazyObject(lambda name=name: data[name]) for name in SCORECARD_PARTS})
         context["level_label"] = card.labels.get(card.result.level)
-        responses = Response.objects.filter(campaign=campaign, municipality=municipality).count()
+        # Survey figures change only when a step is published: the count of published responses keys them.
+        responses = Response.objects.published().filter(campaign=campaign, municipality=municipality).count()
         context["cache_key"] = (
             f"{card.result.pk}:{card.result.version}:{card.result.computed_at.timestamp()}:{responses}:"
             f"{translation.get_language()}"

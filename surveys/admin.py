@@ -51,7 +51,7 @@ class QuestionnaireAdmin(LockedWhenOpen, admin.ModelAdmin):
 class InvitationAdmin(admin.ModelAdmin):
     """Read-only: invitations are created and used by the product, never edited by hand."""
 
-    list_display = ["school", "role", "campaign", "completed_at"]
+    list_display = ["school", "role", "campaign", "completed"]
     list_filter = ["campaign", "role"]
     search_fields = ["school__name", "school__short_name"]
     exclude = ["token"]

@@ -83,7 +83,8 @@ def survey_dashboard(access, campaigns, today):
                                 _("School survey in %(municipality)s: %(rate)s")
                                 % {"municipality": m["name"], "rate": _rate_line(m)},
                                 _(
-                                    "Pass each school its three links (or print the sheets) and remind those who have not answered."
+                                    "The region sends the links to the schools' own addresses; here you see which "
+                                    "schools have answered."
                                 ),
                                 reverse("survey_municipality", args=[campaign.slug, m["code"]]),
                                 tone,

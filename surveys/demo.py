@@ -3,16 +3,20 @@
 2026: invitations ready to answer, a first few responses in. Creates only what is missing."""
 
 import random
-from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from assessment.models import Campaign
 from surveys import answers as A
 from surveys.models import Invitation, Questionnaire, Respondent, Response, ResponseAnswer
-from surveys.services import answer_rows, invitations_create, questionnaires_import_file, questions_of
+from surveys.services import (
+    answer_rows,
+    invitations_create,
+    questionnaires_import_file,
+    questions_of,
+    responses_release,
+)
 
 # Kirov region 2020: 380 respondents in 167 schools (seed 001). Kalmykia's count is not in its seed.
 RESPONSES_2020 = {
@@ -85,33 +89,30 @@ def _rows(response, questions, answers):
     )
 
 
-def _respond(campaign, invitations, day_of, rng, totals):
-    """Submit answers for these invitations in bulk, the way response_submit stores them."""
+def _respond(campaign, invitations, rng, totals):
+    """Submit answers for these invitations in bulk, the way response_submit stores them, then publish
+    every group that has enough of them, as the submissions would have."""
     questions = {role: questions_of(campaign, role) for role in Respondent.values}
     questionnaire_ids = {role: qs[0].questionnaire_id for role, qs in questions.items() if qs}
     responses, rows, completed = [], [], []
     for inv in invitations:
         school = inv.school
-        day = day_of(inv)
         response = Response(
             campaign=campaign,
             questionnaire_id=questionnaire_ids[inv.role],
-            school=school,
             municipality_id=school.municipality_id,
             role=inv.role,
-            submitted_on=day,
         )
         responses.append(response)
         answers = _answer_set(questions[inv.role], rng, _strength(school.municipality.code, totals))
         rows.extend(_rows(response, questions[inv.role], answers))
-        inv.completed_at = timezone.make_aware(
-            timezone.datetime.combine(day, timezone.datetime.min.time())
-        ) + timedelta(hours=rng.randint(9, 17), minutes=rng.randint(0, 59))
-        inv.opened_at = inv.completed_at - timedelta(minutes=rng.randint(12, 40))
+        inv.completed = inv.opened = True
         completed.append(inv)
     Response.objects.bulk_create(responses, batch_size=1000)
     ResponseAnswer.objects.bulk_create(rows, batch_size=5000)
-    Invitation.objects.bulk_update(completed, ["completed_at", "opened_at"], batch_size=1000)
+    Invitation.objects.bulk_update(completed, ["completed", "opened"], batch_size=1000)
+    for municipality_id, role in sorted({(r.municipality_id, r.role) for r in responses}):
+        responses_release(campaign_id=campaign.pk, municipality_id=municipality_id, role=role)
 
 
 @transaction.atomic
@@ -131,15 +132,13 @@ def demo_surveys(totals):
                 pool = [i for i in invitations if i.role == role and i.school.municipality.region.code == region_code]
                 # Every municipality keeps at least its largest schools' directors: sample, then sort.
                 chosen.extend(rng.sample(pool, min(n, len(pool))))
-        start = date(2020, 7, 6)
-        _respond(campaign, chosen, lambda inv: start + timedelta(days=rng.randint(0, 31)), rng, totals)
+        _respond(campaign, chosen, rng, totals)
     campaign = Campaign.objects.filter(slug="2026").first()
     if campaign and not Invitation.objects.filter(campaign=campaign).exists():
         invitations_create(campaign=campaign)
-        today = timezone.localdate()
         chosen = []
         for inv in Invitation.objects.filter(campaign=campaign).select_related("school__municipality").order_by("pk"):
             share = RESPONSES_2026.get(inv.school.municipality.code, 0)
             if rng.random() < share:
                 chosen.append(inv)
-        _respond(campaign, chosen, lambda inv: today - timedelta(days=rng.randint(0, 6)), rng, totals)
+        _respond(campaign, chosen, rng, totals)

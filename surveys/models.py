@@ -1,8 +1,16 @@
 """School surveys: questionnaires as data, invitations with unguessable tokens, anonymous responses.
 
-Anonymity is structural: a Response has no field that leads to an Invitation or its token. While a
-respondent is answering, the answers live in a Draft tied to the invitation (so the same link resumes);
-submitting copies them into a Response and deletes the Draft in one transaction."""
+Anonymity is structural:
+- a Response carries the municipality and the respondent role, never the school, the token or a date;
+  the Invitation records only that it was used (a flag, no time), which is all the response rates need;
+- while a respondent is answering, the answers live in a Draft tied to the invitation and readable only by
+  the browser that wrote it (a second secret, kept in a cookie, is hashed on the draft); submitting copies
+  them into a Response and deletes the Draft in one transaction;
+- figures are published in steps (`release`): a response counts in no figure until at least PUBLICATION_STEP
+  responses of its municipality and role are waiting; they are then published together, written anew in a
+  random order (surveys.services.responses_release), so that two views taken before and after one response
+  show the same figures, and neither the rows' order nor their keys tell who answered first.
+"""
 
 import secrets
 import uuid
@@ -19,6 +27,9 @@ from assessment.models import Campaign, CampaignStage, Mechanism, Methodology, S
 TOKEN_BYTES = 32
 # No breakdown shows a group smaller than this: three answers cannot be traced to one person.
 MIN_GROUP = 3
+# Figures change only in steps of at least this many new responses of one municipality and role (and of this
+# many new answers to one question): comparing two moments never isolates fewer people than one view does.
+PUBLICATION_STEP = MIN_GROUP
 
 
 class Respondent(models.TextChoices):
@@ -197,25 +208,28 @@ class Question(models.Model):
 
 class InvitationQuerySet(models.QuerySet):
     def completed(self):
-        return self.filter(completed_at__isnull=False)
+        return self.filter(completed=True)
 
     def pending(self):
-        return self.filter(completed_at__isnull=True)
+        return self.filter(completed=False)
 
 
 class Invitation(models.Model):
-    """A link for one respondent role of one school in one campaign. It records only whether and when
-    it was used, never what was answered."""
+    """A link for one respondent role of one school in one campaign. It records only whether it was opened
+    and used (flags, no times: a time of use could be matched with a response), never what was answered.
+    The links travel from the region (coordinator or operator) to the school's own address; nobody appointed
+    to the school's municipality may hold them (Access.may_hold_survey_links)."""
 
     campaign = models.ForeignKey(Campaign, models.CASCADE, related_name="survey_invitations")
     school = models.ForeignKey("municipalities.School", models.PROTECT, related_name="survey_invitations")
     role = models.CharField(_("respondent"), max_length=16, choices=Respondent)
     token = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    opened_at = models.DateTimeField(_("first opened"), null=True, blank=True)
-    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    opened = models.BooleanField(_("opened"), default=False)
+    completed = models.BooleanField(_("answered"), default=False)
     emailed_at = models.DateTimeField(_("link sent"), null=True, blank=True)
     reminded_at = models.DateTimeField(_("last reminder"), null=True, blank=True)
+    reissued_at = models.DateTimeField(_("link replaced"), null=True, blank=True)
 
     objects = InvitationQuerySet.as_manager()
 
@@ -226,7 +240,7 @@ class Invitation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["campaign", "school", "role"], name="survey_invitation_unique"),
         ]
-        indexes = [models.Index(fields=["campaign", "completed_at"])]
+        indexes = [models.Index(fields=["campaign", "completed"])]
 
     def __str__(self):
         return f"{self.school} — {self.get_role_display()}"
@@ -242,41 +256,56 @@ class Invitation(models.Model):
 
     @property
     def is_completed(self):
-        return self.completed_at is not None
+        return self.completed
 
 
 class Draft(models.Model):
     """Answers in progress, so that the same link resumes. Deleted when the response is submitted: it is
-    the only row that ties answers to a token, and it must not outlive the submission."""
+    the only row that ties answers to a token, and it must not outlive the submission.
+
+    The token opens the questionnaire, not the draft: the draft is read only with the secret the browser
+    that started it keeps in a cookie (its hash is stored here), so whoever else holds the link can neither
+    read nor change half-given answers."""
 
     invitation = models.OneToOneField(Invitation, models.CASCADE, related_name="draft")
     answers = models.JSONField(default=dict)
     page = models.PositiveSmallIntegerField(default=0)
     updated_at = models.DateTimeField(default=timezone.now)
+    secret_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     def __str__(self):
         return f"draft {self.invitation_id}"
 
 
+class ResponseQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(release__isnull=False)
+
+    def waiting(self):
+        return self.filter(release__isnull=True)
+
+
 class Response(models.Model):
-    """One submitted questionnaire. A random key and the day only (no time): nothing on this row or its
-    answers leads back to the invitation that was used."""
+    """One submitted questionnaire: a random key, the municipality and the role. No school, no date, no
+    token: nothing on this row or its answers leads back to the invitation that was used. `release` is the
+    publication step it was published in (empty while it waits for PUBLICATION_STEP responses of its group)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     campaign = models.ForeignKey(Campaign, models.PROTECT, related_name="survey_responses")
     questionnaire = models.ForeignKey(Questionnaire, models.PROTECT, related_name="responses")
-    school = models.ForeignKey("municipalities.School", models.PROTECT, related_name="survey_responses")
     municipality = models.ForeignKey("municipalities.Municipality", models.PROTECT, related_name="survey_responses")
     role = models.CharField(_("respondent"), max_length=16, choices=Respondent)
-    submitted_on = models.DateField(_("submitted on"))
+    release = models.PositiveIntegerField(_("publication step"), null=True, blank=True, editable=False)
+
+    objects = ResponseQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("survey response")
         verbose_name_plural = _("survey responses")
-        indexes = [models.Index(fields=["campaign", "municipality", "role"])]
+        indexes = [models.Index(fields=["campaign", "municipality", "role", "release"])]
 
     def __str__(self):
-        return f"{self.school} — {self.get_role_display()}"
+        return f"{self.municipality} — {self.get_role_display()}"
 
 
 class ResponseAnswer(models.Model):

@@ -1,13 +1,18 @@
 """Writes of the survey: questionnaires from fixtures, invitations, drafts, the one-time submission,
 e-mails to schools. Keyword-only functions named <thing>_<action>."""
 
+import hashlib
+import hmac
 import json
+import secrets
+import uuid
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,7 +22,16 @@ from assessment.tasks import schedule_mail
 from municipalities.models import School
 from municipalities.notifications import email_message
 from surveys import answers as A
-from surveys.models import Draft, Invitation, Question, Questionnaire, Respondent, Response, ResponseAnswer
+from surveys.models import (
+    PUBLICATION_STEP,
+    Draft,
+    Invitation,
+    Question,
+    Questionnaire,
+    Respondent,
+    Response,
+    ResponseAnswer,
+)
 
 
 class SurveyError(Exception):
@@ -31,6 +45,10 @@ class SurveyError(Exception):
 
 class AlreadySubmitted(SurveyError):
     pass
+
+
+class DraftElsewhere(SurveyError):
+    """A draft of this link belongs to another browser: it is neither shown nor overwritten here."""
 
 
 # --- questionnaires --------------------------------------------------------------------------------------
@@ -138,9 +156,9 @@ def invitation_by_token(token):
     submission of a survey starts here, so it is written out once instead of five ORM queries."""
     t = {m: m._meta.db_table for m in (Invitation, Draft, Questionnaire)}
     sql = f"""
-        SELECT i.id, i.role, i.completed_at, i.opened_at, i.campaign_id, i.school_id,
+        SELECT i.id, i.role, i.completed, i.opened, i.campaign_id, i.school_id,
                c.slug, c.title, c.year, c.methodology_id, s.name, s.short_name, s.municipality_id,
-               st.starts_on, st.ends_on, q.id, q.version, d.id, d.answers, d.page
+               st.starts_on, st.ends_on, q.id, q.version, d.id, d.answers, d.page, d.secret_hash
         FROM {t[Invitation]} i
         JOIN {Campaign._meta.db_table} c ON c.id = i.campaign_id
         JOIN {School._meta.db_table} s ON s.id = i.school_id
@@ -153,8 +171,8 @@ def invitation_by_token(token):
         row = cursor.fetchone()
     if row is None:
         return None
-    (pk, role, completed_at, opened_at, campaign_id, school_id, slug, title, year, methodology_id, school_name,
-     short_name, municipality_id, starts_on, ends_on, q_id, q_version, d_id, d_answers, d_page) = row  # fmt: skip
+    (pk, role, completed, opened, campaign_id, school_id, slug, title, year, methodology_id, school_name,
+     short_name, municipality_id, starts_on, ends_on, q_id, q_version, d_id, d_answers, d_page, d_secret) = row  # fmt: skip
     campaign = Campaign(id=campaign_id, slug=slug, title=title, year=year, methodology_id=methodology_id)
     stages = {}
     if starts_on is not None:
@@ -163,14 +181,16 @@ def invitation_by_token(token):
         )
     campaign.__dict__["stage_dates"] = stages  # the cached_property, filled from this query
     invitation = Invitation(
-        id=pk, role=role, token=token, campaign=campaign, completed_at=completed_at, opened_at=opened_at,
+        id=pk, role=role, token=token, campaign=campaign, completed=bool(completed), opened=bool(opened),
         school=School(id=school_id, name=school_name, short_name=short_name, municipality_id=municipality_id),
     )  # fmt: skip
     invitation.questionnaire_key = (q_id, q_version) if q_id else None
     invitation.loaded_draft = None
     if d_id is not None:
         answers = json.loads(d_answers) if isinstance(d_answers, str | bytes) else d_answers
-        invitation.loaded_draft = Draft(id=d_id, invitation_id=pk, answers=answers or {}, page=d_page)
+        invitation.loaded_draft = Draft(
+            id=d_id, invitation_id=pk, answers=answers or {}, page=d_page, secret_hash=d_secret or ""
+        )
     return invitation
 
 
@@ -263,26 +283,69 @@ def _school_messages(campaign, invitations, *, reminder):
             "Dear colleagues,\n\n%(school)s is invited to the survey of the assessment of municipal mechanisms "
             "of education quality management. Please pass each link to the person named beside it; each link "
             "is personal to the role and can be used once. The survey is anonymous and takes about 15 minutes; "
-            "answers are saved as you go.\n\n%(links)s\n\nThe survey is open until %(until)s."
-        ) % {"school": school.name, "links": lines, "until": until}
+            "answers are saved as you go.\n\n%(links)s\n\nThe survey is open until %(until)s. Please do not pass the "
+            "links to the municipal education authority: the survey assesses its work. If a link is lost, ask for a "
+            "new one at %(new_link)s (the old one then stops working)."
+        ) % {
+            "school": school.name,
+            "links": lines,
+            "until": until,
+            "new_link": f"{settings.SITE_URL}{reverse('survey_lost_link')}",
+        }
         messages.append(email_message([school.email], subject, body, settings_link=False))
     return messages
 
 
+def _emailed_today(campaign, schools, today):
+    """The schools of `schools` that were sent links (first, again or replaced) today: one such e-mail a day."""
+    return set(
+        Invitation.objects.filter(campaign=campaign, school__in=schools, emailed_at__date=today)
+        .values_list("school_id", flat=True)
+        .distinct()
+    )
+
+
+@dataclass
+class Sending:
+    """What a sending of links did: schools e-mailed, schools without an address, schools already sent their
+    links today (skipped)."""
+
+    sent: int = 0
+    without_email: int = 0
+    today_already: int = 0
+
+
+def _send(campaign, invitations, today, *, reminder=False):
+    by_school = {}
+    for inv in invitations:
+        by_school.setdefault(inv.school_id, []).append(inv)
+    done = _emailed_today(campaign, list(by_school), today) if not reminder else set()
+    outcome, mailed = Sending(), []
+    for school_id, invs in by_school.items():
+        if not invs[0].school.email:
+            outcome.without_email += 1
+        elif school_id in done:
+            outcome.today_already += 1
+        else:
+            outcome.sent += 1
+            mailed.extend(invs)
+    schedule_mail(_school_messages(campaign, mailed, reminder=reminder))
+    field = "reminded_at" if reminder else "emailed_at"
+    Invitation.objects.filter(pk__in=[inv.pk for inv in mailed]).update(**{field: timezone.now()})
+    return outcome
+
+
 @transaction.atomic
-def links_send(*, campaign, municipalities):
-    """E-mail each school (where its address is known) the links of its roles that are not answered yet.
-    Returns (schools e-mailed, schools without an address)."""
-    pending = list(
+def links_send(*, campaign, municipalities, today=None):
+    """E-mail each school, at its own address, the links of its roles that are not answered yet; at most once
+    a day per school (a second press the same day sends nothing). Returns a Sending."""
+    pending = (
         Invitation.objects.pending()
         .filter(campaign=campaign, school__municipality__in=municipalities)
         .select_related("school")
         .order_by("school__short_name", "role")
     )
-    with_email = [inv for inv in pending if inv.school.email]
-    schedule_mail(_school_messages(campaign, with_email, reminder=False))
-    Invitation.objects.filter(pk__in=[inv.pk for inv in with_email]).update(emailed_at=timezone.now())
-    return len({inv.school_id for inv in with_email}), len({inv.school_id for inv in pending if not inv.school.email})
+    return _send(campaign, pending, today or timezone.localdate())
 
 
 @transaction.atomic
@@ -299,9 +362,51 @@ def reminders_send(*, campaign, municipalities, today=None):
         .select_related("school")
         .order_by("school__short_name", "role")
     )
-    schedule_mail(_school_messages(campaign, pending, reminder=True))
-    Invitation.objects.filter(pk__in=[inv.pk for inv in pending]).update(reminded_at=timezone.now())
-    return len({inv.school_id for inv in pending})
+    return _send(campaign, pending, today, reminder=True).sent
+
+
+@transaction.atomic
+def links_reissue(*, campaign, schools, roles=None, today=None):
+    """New links for the unanswered invitations of these schools (optionally only these roles): the old links
+    stop working at once. The new ones go to each school's own address, at most once a day per school (a
+    school already sent its links today keeps them, so that nobody can make a school's links change all day).
+    A respondent's draft stays with the browser that wrote it. Returns a Sending."""
+    today = today or timezone.localdate()
+    schools = list(schools)
+    done = _emailed_today(campaign, schools, today)
+    invitations = list(
+        Invitation.objects.pending()
+        .filter(campaign=campaign, school__in=[s.pk for s in schools])
+        .exclude(school_id__in=done)
+        .filter(role__in=roles or Respondent.values)
+        .select_related("school")
+        .order_by("school__short_name", "role")
+    )
+    now = timezone.now()
+    for inv in invitations:
+        inv.token = Invitation.new_token()
+        inv.reissued_at = now
+    Invitation.objects.bulk_update(invitations, ["token", "reissued_at"])
+    outcome = _send(campaign, invitations, today)
+    outcome.today_already += len(done)
+    return outcome
+
+
+def links_request(*, email, role, today=None):
+    """A school that lost a link asks for a new one by its own e-mail address: the links of that role, in every
+    campaign whose survey is open now, are replaced and sent to that address. Nothing tells the asker whether
+    the address is known (the same answer for every address)."""
+    today = today or timezone.localdate()
+    email = (email or "").strip()
+    if not email or role not in Respondent.values:
+        return
+    schools = list(School.objects.filter(is_active=True, email__iexact=email))
+    if not schools:
+        return
+    campaigns = Campaign.objects.filter(survey_invitations__school__in=schools).distinct()
+    for campaign in campaigns:
+        if survey_state(campaign, today) == "open":
+            links_reissue(campaign=campaign, schools=schools, roles=[role], today=today)
 
 
 # --- answering -------------------------------------------------------------------------------------------
@@ -340,29 +445,66 @@ def _stored_answers(questions, stored):
     return result
 
 
-def draft_answers(invitation, questions):
+def _secret_hash(secret):
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_draft_secret():
+    return secrets.token_urlsafe(32)
+
+
+def draft_of(invitation, secret):
+    """(the draft this browser may read, whether a draft of another browser exists). The token opens the
+    questionnaire; only the secret of the browser that started the draft opens the draft."""
     if hasattr(invitation, "loaded_draft"):
         draft = invitation.loaded_draft
     else:
         draft = Draft.objects.filter(invitation=invitation).first()
-    return _stored_answers(questions, draft.answers if draft else {}), draft
+    if draft is None:
+        return None, False
+    if secret and draft.secret_hash and hmac.compare_digest(draft.secret_hash, _secret_hash(secret)):
+        return draft, False
+    return None, True
+
+
+def draft_answers(invitation, questions, secret=None):
+    """(answers, draft, elsewhere): the answers this browser saved, its draft, and whether another browser
+    holds a draft of this link."""
+    draft, elsewhere = draft_of(invitation, secret)
+    return _stored_answers(questions, draft.answers if draft else {}), draft, elsewhere
 
 
 @transaction.atomic
-def draft_save(*, invitation, questions, submitted, page_questions, page):
-    """Save what a page sent. A page with an invalid value saves nothing and names the questions."""
-    current, draft = draft_answers(invitation, questions)
+def draft_save(*, invitation, questions, submitted, page_questions, page, secret=None):
+    """Save what a page sent; returns (answers, the browser's secret: new when this saves the first draft).
+    A page with an invalid value saves nothing and names the questions; a draft of another browser is
+    neither read nor overwritten (DraftElsewhere)."""
+    current, draft, elsewhere = draft_answers(invitation, questions, secret)
+    if elsewhere:
+        raise DraftElsewhere(_("This questionnaire was started in another browser."))
     merged, errors = _merge(questions, current, submitted, page_questions)
     if errors:
         raise SurveyError(_("Some answers could not be accepted; see the questions marked below."), errors)
-    updated = Draft.objects.filter(invitation=invitation).update(answers=merged, page=page, updated_at=timezone.now())
-    if not updated:
-        try:
-            with transaction.atomic():
-                Draft.objects.create(invitation=invitation, answers=merged, page=page)
-        except IntegrityError:  # two tabs saving the first page at once
-            Draft.objects.filter(invitation=invitation).update(answers=merged, page=page, updated_at=timezone.now())
-    return merged
+    if draft is not None:
+        updated = Draft.objects.filter(invitation=invitation, secret_hash=draft.secret_hash).update(
+            answers=merged, page=page, updated_at=timezone.now()
+        )
+        if updated:
+            return merged, secret
+        # Started again in another browser in the meantime: this one's answers are no longer its own.
+        raise DraftElsewhere(_("This questionnaire was started in another browser."))
+    secret = new_draft_secret()
+    try:
+        with transaction.atomic():
+            Draft.objects.create(invitation=invitation, answers=merged, page=page, secret_hash=_secret_hash(secret))
+    except IntegrityError:  # another tab or browser saved the first page at the same moment
+        raise DraftElsewhere(_("This questionnaire was started in another browser.")) from None
+    return merged, secret
+
+
+def draft_discard(*, invitation):
+    """Start again: the draft of whichever browser is deleted unread (its holder chose to answer here)."""
+    Draft.objects.filter(invitation=invitation).delete()
 
 
 def answer_rows(questions, answers):
@@ -396,14 +538,13 @@ def answers_insert(response, rows):
         )
 
 
-def response_submit(*, invitation, questions, submitted, page_questions, today=None, current=None, had_draft=True):
+def response_submit(*, invitation, questions, submitted, page_questions, secret=None, current=None):
     """Accept the questionnaire once. The invitation is marked completed by a conditional UPDATE in the
     same transaction as the response: of two submits sent at the same moment exactly one wins, the other
-    finds the invitation already completed and writes nothing."""
-    today = today or timezone.localdate()
+    finds the invitation already completed and writes nothing. The response waits for its publication step
+    (responses_release)."""
     if current is None:
-        current, draft = draft_answers(invitation, questions)
-        had_draft = draft is not None
+        current, _draft, _elsewhere = draft_answers(invitation, questions, secret)
     merged, errors = _merge(questions, current, submitted, page_questions)
     if errors:
         raise SurveyError(_("Some answers could not be accepted; see the questions marked below."), errors)
@@ -411,22 +552,78 @@ def response_submit(*, invitation, questions, submitted, page_questions, today=N
     if absent:
         raise SurveyError(_("Answer the required questions first."), missing=absent)
     with transaction.atomic():
-        won = Invitation.objects.filter(pk=invitation.pk, completed_at__isnull=True).update(completed_at=timezone.now())
+        won = Invitation.objects.filter(pk=invitation.pk, completed=False).update(completed=True, opened=True)
         if not won:
             raise AlreadySubmitted(
                 _("This questionnaire has already been submitted; a second submission is not accepted.")
             )
-        school = invitation.school
+        municipality_id = invitation.school.municipality_id
         response = Response.objects.create(
             campaign_id=invitation.campaign_id,
             questionnaire_id=questions[0].questionnaire_id,
-            school_id=school.pk,
-            municipality_id=school.municipality_id,
+            municipality_id=municipality_id,
             role=invitation.role,
-            submitted_on=today,
         )
         answers_insert(response, answer_rows(questions, merged))
         # The draft is the only tie between these answers and the token: it goes with the submission.
-        if had_draft:
-            Draft.objects.filter(invitation=invitation).delete()
+        Draft.objects.filter(invitation=invitation).delete()
+        responses_release(campaign_id=invitation.campaign_id, municipality_id=municipality_id, role=invitation.role)
     return response
+
+
+# --- publication in steps --------------------------------------------------------------------------------
+
+
+def _lock_group(campaign_id, municipality_id, role):
+    """Serialise the releases of one group. On SQLite the submission's first UPDATE already holds the
+    database's write lock; on PostgreSQL two submissions of one group would each count the other's response
+    as missing, so they queue on a transaction-scoped advisory lock (no row of the product is held)."""
+    if connection.vendor != "postgresql":
+        return
+    key = (municipality_id * len(Respondent.values) + Respondent.values.index(role)) % 2**31
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [campaign_id % 2**31, key])
+
+
+def responses_release(*, campaign_id, municipality_id, role):
+    """Publish the waiting responses of one municipality and role as a new step once at least
+    PUBLICATION_STEP of them wait. The step's responses and answers are written anew under fresh random keys
+    and in a random order: neither a key nor the place of a row tells which came first. Returns the number
+    published (0 while fewer wait). Runs inside the caller's transaction."""
+    _lock_group(campaign_id, municipality_id, role)
+    group = Response.objects.filter(campaign_id=campaign_id, municipality_id=municipality_id, role=role)
+    waiting = list(group.waiting().values_list("pk", "questionnaire_id"))
+    if len(waiting) < PUBLICATION_STEP:
+        return 0
+    step = (group.aggregate(last=Max("release"))["last"] or 0) + 1
+    ids = [pk for pk, _q in waiting]
+    answers = {}
+    for response_id, *row in ResponseAnswer.objects.filter(response_id__in=ids).values_list(
+        "response_id", "question_id", "value", "number", "text"
+    ):
+        answers.setdefault(response_id, []).append(row)
+    shuffle = secrets.SystemRandom().shuffle
+    shuffle(waiting)
+    # Rewritten, not lost: the same answers under new keys (the old rows go in the same transaction).
+    ResponseAnswer.objects.filter(response_id__in=ids).delete()
+    Response.objects.filter(pk__in=ids).delete()
+    published, rows = [], []
+    for old_id, questionnaire_id in waiting:
+        response = Response(
+            id=uuid.uuid4(),
+            campaign_id=campaign_id,
+            questionnaire_id=questionnaire_id,
+            municipality_id=municipality_id,
+            role=role,
+            release=step,
+        )
+        published.append(response)
+        own = answers.get(old_id, [])
+        shuffle(own)
+        rows.extend(
+            ResponseAnswer(response=response, question_id=q, value=value, number=number, text=text)
+            for q, value, number, text in own
+        )
+    Response.objects.bulk_create(published)
+    ResponseAnswer.objects.bulk_create(rows, batch_size=2000)
+    return len(published)

@@ -20,7 +20,7 @@ from municipalities.models import School
 from reports.exports import Column, Sheet, csv_response, xlsx_response
 from surveys import services, stats
 from surveys.answers import pages
-from surveys.models import MIN_GROUP, Invitation, Questionnaire, Respondent
+from surveys.models import MIN_GROUP, PUBLICATION_STEP, Invitation, Questionnaire, Respondent
 
 FORMATS = ("xlsx", "csv")
 
@@ -40,12 +40,6 @@ def _municipality(request, slug, code):
     return access, campaign, municipality
 
 
-def _may_distribute(access, municipality):
-    """Who hands out the links: the operator, the region's coordinator, the municipality's organizers.
-    The ministry reads the rates but never sees a link (a link is an answer waiting to be given)."""
-    return access.can_manage_region(municipality.region_id) or access.can_fill_forms(municipality.pk)
-
-
 @login_required
 @require_safe
 def survey_overview(request, slug):
@@ -63,6 +57,7 @@ def survey_overview(request, slug):
             "period": services.survey_period(campaign),
             "questionnaires": questionnaires,
             "min_group": MIN_GROUP,
+            "step": PUBLICATION_STEP,
         },
     )
 
@@ -107,7 +102,8 @@ def survey_region(request, slug, code):
 @require_safe
 def survey_municipality(request, slug, code):
     access, campaign, municipality = _municipality(request, slug, code)
-    rows = stats.school_rows(campaign, municipality)
+    holds_links = access.may_hold_survey_links(municipality)
+    rows = stats.school_rows(campaign, municipality, with_tokens=holds_links)
     rates = stats.response_rates(campaign, access.municipalities().filter(pk=municipality.pk))
     return render(
         request,
@@ -117,13 +113,41 @@ def survey_municipality(request, slug, code):
             "municipality": municipality,
             "rows": rows,
             "rates": rates[0]["municipalities"][0] if rates else None,
-            "can_distribute": _may_distribute(access, municipality),
+            "can_distribute": holds_links,
             "state": services.survey_state(campaign),
             "period": services.survey_period(campaign),
             "roles": Respondent.choices,
             "site_url": settings.SITE_URL,
+            "step": PUBLICATION_STEP,
         },
     )
+
+
+def _sent_messages(request, outcome, *, nothing):
+    if outcome.sent:
+        messages.success(
+            request,
+            ngettext("The links are sent to %(n)s school.", "The links are sent to %(n)s schools.", outcome.sent)
+            % {"n": outcome.sent},
+        )
+    if outcome.today_already:
+        messages.info(
+            request,
+            ngettext(
+                "%(n)s school was already sent its links today: links go to a school once a day.",
+                "%(n)s schools were already sent their links today: links go to a school once a day.",
+                outcome.today_already,
+            )
+            % {"n": outcome.today_already},
+        )
+    if outcome.without_email:
+        messages.warning(
+            request,
+            _("Schools without an e-mail address: %(n)s. Print their sheets and hand them to the schools.")
+            % {"n": outcome.without_email},
+        )
+    if not (outcome.sent or outcome.today_already or outcome.without_email):
+        messages.info(request, nothing)
 
 
 def _act(request, campaign, municipalities, back):
@@ -137,21 +161,15 @@ def _act(request, campaign, municipalities, back):
         else:
             messages.info(request, _("Every school already has its links."))
     elif action == "send":
-        sent, without = services.links_send(campaign=campaign, municipalities=municipalities)
-        if sent:
-            messages.success(
-                request,
-                ngettext("The links are sent to %(n)s school.", "The links are sent to %(n)s schools.", sent)
-                % {"n": sent},
-            )
-        if without:
-            messages.warning(
-                request,
-                _("Schools without an e-mail address: %(n)s. Print their sheets or pass the links yourself.")
-                % {"n": without},
-            )
-        if not sent and not without:
-            messages.info(request, _("Every school has answered: nothing to send."))
+        outcome = services.links_send(campaign=campaign, municipalities=municipalities)
+        _sent_messages(request, outcome, nothing=_("Every school has answered: nothing to send."))
+    elif action == "reissue":
+        school = School.objects.filter(municipality__in=municipalities, pk=_int(request.POST.get("school"))).first()
+        if school is None:
+            messages.error(request, _("Choose a school of this page."))
+        else:
+            outcome = services.links_reissue(campaign=campaign, schools=[school])
+            _sent_messages(request, outcome, nothing=_("Every link of this school is answered: nothing to replace."))
     elif action == "remind":
         if services.survey_state(campaign) != "open":
             messages.error(request, _("The survey is not open: reminders are sent only while it runs."))
@@ -172,6 +190,13 @@ def _act(request, campaign, municipalities, back):
     return redirect(back)
 
 
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 @login_required
 @require_POST
 def survey_region_act(request, slug, code):
@@ -180,7 +205,7 @@ def survey_region_act(request, slug, code):
     return _act(
         request,
         campaign,
-        region.municipalities.filter(participations__campaign=campaign),
+        access.survey_link_municipalities(region.municipalities.filter(participations__campaign=campaign)),
         request.path.rsplit("act/", 1)[0],
     )
 
@@ -189,7 +214,7 @@ def survey_region_act(request, slug, code):
 @require_POST
 def survey_municipality_act(request, slug, code):
     access, campaign, municipality = _municipality(request, slug, code)
-    access.require(_may_distribute(access, municipality))
+    access.require(access.may_hold_survey_links(municipality))
     return _act(request, campaign, [municipality], request.path.rsplit("act/", 1)[0])
 
 
@@ -206,7 +231,7 @@ def _link_rows(campaign, municipalities):
             inv.school.email,
             inv.get_role_display(),
             services.survey_url(inv.token),
-            _("answered") if inv.completed_at else _("not answered"),
+            _("answered") if inv.completed else _("not answered"),
         ]
         for inv in invitations
     ]
@@ -238,14 +263,14 @@ def _links_response(campaign, municipalities, fmt, name):
 def survey_region_links(request, slug, code, fmt):
     access, campaign, region = _region(request, slug, code)
     access.require(access.can_manage_region(region.pk))
-    return _links_response(campaign, region.municipalities.all(), fmt, region.code)
+    return _links_response(campaign, access.survey_link_municipalities(region.municipalities.all()), fmt, region.code)
 
 
 @login_required
 @require_safe
 def survey_municipality_links(request, slug, code, fmt):
     access, campaign, municipality = _municipality(request, slug, code)
-    access.require(_may_distribute(access, municipality))
+    access.require(access.may_hold_survey_links(municipality))
     return _links_response(campaign, [municipality], fmt, municipality.code)
 
 
@@ -261,7 +286,7 @@ def survey_school_sheet(request, slug, pk):
     """A printable page for one school: its three links, each with a QR code for a phone."""
     access, campaign = campaign_for(request, slug)
     school = get_object_or_404(access.schools().select_related("municipality__region"), pk=pk)
-    access.require(_may_distribute(access, school.municipality))
+    access.require(access.may_hold_survey_links(school.municipality))
     invitations = {inv.role: inv for inv in Invitation.objects.filter(campaign=campaign, school=school)}
     if not invitations:
         raise Http404
@@ -321,7 +346,13 @@ def survey_evidence(request, slug, code):
     return render(
         request,
         "surveys/evidence.html",
-        {"campaign": campaign, "municipality": municipality, "evidence": evidence, "min_group": MIN_GROUP},
+        {
+            "campaign": campaign,
+            "municipality": municipality,
+            "evidence": evidence,
+            "min_group": MIN_GROUP,
+            "step": PUBLICATION_STEP,
+        },
     )
 
 

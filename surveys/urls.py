@@ -5,6 +5,7 @@ from surveys import staff_views, views
 urlpatterns = [
     # Respondents: no login, the token is the key.
     path("s/done/", views.survey_done, name="survey_done"),
+    path("s/new-link/", views.survey_lost_link, name="survey_lost_link"),
     path("s/<str:token>/", views.survey, name="survey"),
     path("s/<str:token>/autosave/", views.survey_autosave, name="survey_autosave"),
     # The people who run the survey.

@@ -33,7 +33,7 @@ def snapshot():
         "users": list(User.objects.values_list("pk", "username", "password").order_by("pk")),
         "appointments": list(Appointment.objects.values_list("pk", "user_id", "role").order_by("pk")),
         "campaigns": list(Campaign.objects.values_list("slug", "methodology_id").order_by("slug")),
-        "invitations": list(Invitation.objects.values_list("pk", "token", "completed_at").order_by("pk")),
+        "invitations": list(Invitation.objects.values_list("pk", "token", "completed").order_by("pk")),
         "responses": Response.objects.count(),
     }
 
@@ -122,7 +122,7 @@ def test_the_2020_survey_reproduces_the_seed(demo, client):
 
 
 def test_the_2026_survey_has_links_ready_to_answer(demo, client):
-    invitation = Invitation.objects.filter(campaign__slug="2026", completed_at__isnull=True).first()
+    invitation = Invitation.objects.filter(campaign__slug="2026", completed=False).first()
 
     response = client.get(reverse("survey", args=[invitation.token]))
 

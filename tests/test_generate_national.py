@@ -26,7 +26,7 @@ from assessment.models import (
 from municipalities.models import Appointment, Municipality, Region, Role, School
 from reports.results import is_published
 from surveys import answers as A
-from surveys.models import Invitation, Question, Response, ResponseAnswer
+from surveys.models import PUBLICATION_STEP, Invitation, Question, Response, ResponseAnswer
 
 TODAY = date(2026, 11, 20)
 
@@ -116,12 +116,12 @@ def fingerprint(slug):
             "school__name",
             "role",
             "token",
-            "opened_at",
-            "completed_at",
+            "opened",
+            "completed",
             "emailed_at",
             "reminded_at",
         ),  # fmt: skip
-        "responses": digest(responses, "id", "school__municipality__code", "school__name", "role", "submitted_on"),
+        "responses": digest(responses, "id", "municipality__code", "role", "release"),
         "response_answers": digest(
             ResponseAnswer.objects.filter(response__in=responses),
             "response_id",
@@ -192,10 +192,15 @@ def test_survey_answers_are_valid_and_anonymous(db):
     generate()
 
     campaign = Campaign.objects.get(slug="national")
-    completed = Invitation.objects.filter(campaign=campaign, completed_at__isnull=False)
+    completed = Invitation.objects.filter(campaign=campaign, completed=True)
     responses = Response.objects.filter(campaign=campaign)
-    assert set(completed.values_list("school_id", "role")) == set(responses.values_list("school_id", "role"))
-    assert {f.name for f in Response._meta.get_fields()} & {"invitation", "token"} == set()
+    by_group = Counter(completed.values_list("school__municipality_id", "role"))
+    assert by_group == Counter(responses.values_list("municipality_id", "role"))
+    assert {f.name for f in Response._meta.get_fields()} & {"invitation", "token", "school", "submitted_on"} == set()
+    # A closed survey: every group of at least PUBLICATION_STEP is published as one step, smaller ones wait.
+    published = Counter(responses.filter(release=1).values_list("municipality_id", "role"))
+    assert published == Counter({group: n for group, n in by_group.items() if n >= PUBLICATION_STEP})
+    assert not responses.filter(release__gt=1).exists()
     questions = {}
     for q in Question.objects.filter(questionnaire__methodology=campaign.methodology).order_by("order"):
         questions.setdefault(q.questionnaire_id, []).append(q)

@@ -145,7 +145,7 @@ def pages_for(role, world):
 
         for invitation in Invitation.objects.filter(campaign=world.campaign, school=world.school):
             url = reverse("survey", args=[invitation.token])
-            last = Survey(invitation).review_number
+            last = Survey(invitation, "").review_number
             pages += [(f"survey {invitation.role}", f"{url}?p={p}") for p in range(last + 1)]
     return pages
 

@@ -88,8 +88,9 @@ def territory(role, subject):
 
 
 def distributes(role, subject):
-    """Survey links are answers waiting to be given: for who hands them out, never the ministry or an expert."""
-    return territory(role, subject) and role != "ministry"
+    """Survey links are answers waiting to be given: for the region that hands them to the schools, never the
+    ministry, an expert, or anyone appointed to the municipality being assessed (organizer, deputy)."""
+    return territory(role, subject) and role in {"operator", "coordinator"}
 
 
 def region(role, subject):
@@ -252,10 +253,9 @@ def leaky(world, survey_campaign, questionnaires, methodology):
             response = Response.objects.create(
                 campaign=campaign,
                 questionnaire=text_question.questionnaire,
-                school=school,
                 municipality=school.municipality,
                 role=text_question.questionnaire.role,
-                submitted_on=today,
+                release=1,
             )
             ResponseAnswer.objects.create(response=response, question=text_question, text=text)
 

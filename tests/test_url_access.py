@@ -209,6 +209,7 @@ ROWS = {
     "survey": Row(lambda w: reverse("survey", args=["x" * 43]), anonymous=404, everyone=404, post=404),
     "survey_autosave": Row(lambda w: reverse("survey_autosave", args=["x" * 43]), anonymous=405, everyone=405),
     "survey_done": Row(plain("survey_done"), anonymous=200, everyone=200),
+    "survey_lost_link": Row(plain("survey_lost_link"), anonymous=200, everyone=200, post=400),
     "survey_overview": Row(lambda w: reverse("survey_overview", args=["test-2026"]), ok=LOGGED_IN - {"nobody"}),
     "survey_questionnaire": Row(
         lambda w: reverse("survey_questionnaire", args=["test-2026", "director"]),
@@ -245,16 +246,19 @@ ROWS = {
     "survey_municipality_links": Row(
         lambda w: reverse("survey_municipality_links", args=["test-2026", w.municipality.code, "csv"]),
         lambda w: reverse("survey_municipality_links", args=["test-2026", w.other_municipality.code, "xlsx"]),
-        ok={"operator", "coordinator", "organizer", "deputy"},
+        ok={"operator", "coordinator"},
         other_ok={"operator"},
-        denied={"ministry"},
+        # The assessed never hold their schools' links (they open the municipality, so it is a 403, not a 404).
+        denied={"ministry", "organizer", "deputy"},
+        other_denied={"ministry"},
     ),
     "survey_school_sheet": Row(
         lambda w: reverse("survey_school_sheet", args=["test-2026", w.school.pk]),
         lambda w: reverse("survey_school_sheet", args=["test-2026", w.other_school.pk]),
-        ok={"operator", "coordinator", "organizer", "deputy"},
+        ok={"operator", "coordinator"},
         other_ok={"operator"},
-        denied={"ministry"},
+        denied={"ministry", "organizer", "deputy"},
+        other_denied={"ministry"},
     ),
     "survey_evidence": Row(
         lambda w: reverse("survey_evidence", args=["test-2026", w.municipality.code]),
