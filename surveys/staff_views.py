@@ -170,6 +170,10 @@ def _act(request, campaign, municipalities, back):
         else:
             outcome = services.links_reissue(campaign=campaign, schools=[school])
             _sent_messages(request, outcome, nothing=_("Every link of this school is answered: nothing to replace."))
+    elif action == "reissue_all":
+        schools = School.objects.filter(municipality__in=municipalities, is_active=True)
+        outcome = services.links_reissue(campaign=campaign, schools=schools)
+        _sent_messages(request, outcome, nothing=_("Every link is answered: nothing to replace."))
     elif action == "remind":
         if services.survey_state(campaign) != "open":
             messages.error(request, _("The survey is not open: reminders are sent only while it runs."))

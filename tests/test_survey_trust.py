@@ -400,3 +400,18 @@ def test_nothing_stored_names_the_school_or_the_moment(survey_campaign, world, s
     invitation_fields = {f.name for f in Invitation._meta.concrete_fields}
     assert not invitation_fields & {"completed_at", "opened_at", "submitted_on"}
     assert Invitation.objects.filter(completed=True).count() == 3
+
+
+def test_the_region_replaces_every_unanswered_link_at_once(survey_campaign, world, client, seven_schools):
+    _answer(survey_campaign, seven_schools[0], seed=1)
+    answered = Invitation.objects.get(campaign=survey_campaign, school=seven_schools[0], role=ROLE)
+    before = dict(Invitation.objects.filter(campaign=survey_campaign).values_list("pk", "token"))
+    client.force_login(world.users["coordinator"])
+
+    client.post(reverse("survey_region_act", args=[survey_campaign.slug, "43"]), {"action": "reissue_all"})
+
+    after = dict(Invitation.objects.filter(campaign=survey_campaign).values_list("pk", "token"))
+    region = set(Invitation.objects.filter(school__municipality__region=world.region).values_list("pk", flat=True))
+    assert after[answered.pk] == before[answered.pk]  # an answered link has nothing left to open
+    assert all(after[pk] != before[pk] for pk in region - {answered.pk})
+    assert all(after[pk] == before[pk] for pk in set(before) - region)  # another region's links stay

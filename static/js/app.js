@@ -61,3 +61,10 @@ window.addEventListener("beforeprint", function () {
 window.addEventListener("afterprint", function () {
   document.querySelectorAll("details[data-print-opened]").forEach(function (d) { d.open = false; delete d.dataset.printOpened; });
 });
+
+// A button whose action cannot be undone asks first (data-confirm holds the question, already translated).
+document.querySelectorAll("button[data-confirm]").forEach(function (button) {
+  button.addEventListener("click", function (event) {
+    if (!window.confirm(button.dataset.confirm)) { event.preventDefault(); }
+  });
+});
