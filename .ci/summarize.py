@@ -24,8 +24,8 @@ def main(path):
                 kind = {"errors": "error", "xfailed": "passed", "xpassed": "failed"}.get(kind, kind)
                 totals[kind] += int(number)
     failed = totals["failed"] + totals["error"]
-    print(f"{stages} test stages")
-    print(f"{totals['passed']} passed, {failed} failed, {totals['skipped']} skipped")
+    sys.stdout.write(f"{stages} test stages\n")
+    sys.stdout.write(f"{totals['passed']} passed, {failed} failed, {totals['skipped']} skipped\n")
     return 1 if failed or not stages else 0
 
 

@@ -5,7 +5,7 @@ for the user and changes nothing."""
 import hashlib
 import ipaddress
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, Sum
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -27,6 +27,7 @@ from assessment.models import (
     DeadlineExtension,
     EvidenceLink,
     MechanismAnalysis,
+    Stage,
     Submission,
 )
 from assessment.tasks import schedule_link_checks
@@ -228,7 +229,7 @@ def _touch(submission, now):
 @transaction.atomic
 def answer_save(*, submission, criterion, by, description, links_text, complete, version=None):
     """Save one criterion block: description, links and the "complete" mark, in one round trip."""
-    submission = Submission.objects.select_for_update().get(pk=submission.pk)
+    submission = Submission.objects.locked(submission.pk)
     _editable(submission)
     if criterion.mechanism.methodology_id != submission.campaign.methodology_id:
         raise CollectionError(_("This criterion belongs to another methodology."))
@@ -288,7 +289,7 @@ def answer_save(*, submission, criterion, by, description, links_text, complete,
 
 @transaction.atomic
 def analysis_save(*, submission, mechanism, by, conclusions, problems, measures, version=None):
-    submission = Submission.objects.select_for_update().get(pk=submission.pk)
+    submission = Submission.objects.locked(submission.pk)
     _editable(submission)
     texts = {"conclusions": plain_text(conclusions), "problems": plain_text(problems), "measures": plain_text(measures)}
     for name, text in texts.items():
@@ -365,11 +366,35 @@ def validate_upload(upload):
     return name, extension
 
 
+def _check_room(submission, criterion, name, size):
+    """Refuse a file the form has no room for: so many per criterion, so many and so many bytes per form.
+    Removed files do not count (they are purged after their retention period)."""
+    held = Attachment.objects.filter(answer__submission=submission, is_removed=False).aggregate(
+        files=Count("pk"), here=Count("pk", filter=Q(answer__criterion=criterion)), size=Sum("size")
+    )
+    if held["here"] >= settings.UPLOAD_MAX_FILES_PER_ANSWER:
+        raise CollectionError(
+            _("«%(name)s» is not attached: a criterion holds at most %(max)s files. Remove one you no longer need.")
+            % {"name": name, "max": settings.UPLOAD_MAX_FILES_PER_ANSWER}
+        )
+    if held["files"] >= settings.UPLOAD_MAX_FILES_PER_SUBMISSION:
+        raise CollectionError(
+            _("«%(name)s» is not attached: the form holds at most %(max)s files. Remove one you no longer need.")
+            % {"name": name, "max": settings.UPLOAD_MAX_FILES_PER_SUBMISSION}
+        )
+    if (held["size"] or 0) + size > settings.UPLOAD_MAX_BYTES_PER_SUBMISSION:
+        raise CollectionError(
+            _("«%(name)s» is not attached: the files of the form would take more than %(max)s MB together.")
+            % {"name": name, "max": settings.UPLOAD_MAX_BYTES_PER_SUBMISSION // 2**20}
+        )
+
+
 @transaction.atomic
 def attachment_add(*, submission, criterion, upload, by):
-    submission = Submission.objects.select_for_update().get(pk=submission.pk)
+    submission = Submission.objects.locked(submission.pk)
     _editable(submission)
     name, extension = validate_upload(upload)
+    _check_room(submission, criterion, name, upload.size)  # under the lock: two uploads at once cannot both fit
     answer, _created = Answer.objects.get_or_create(submission=submission, criterion=criterion)
     digest = hashlib.sha256()
     for chunk in upload.chunks():
@@ -394,17 +419,45 @@ def attachment_add(*, submission, criterion, upload, by):
 @transaction.atomic
 def attachment_remove(*, attachment, by):
     """Hidden from the form, never deleted: the file may be the evidence an earlier round was scored on."""
-    submission = Submission.objects.select_for_update().get(pk=attachment.answer.submission_id)
+    submission = Submission.objects.locked(attachment.answer.submission_id)
     _editable(submission)
     now = timezone.now()
-    Attachment.objects.filter(pk=attachment.pk).update(is_removed=True, removed_at=now)
-    answer = attachment.answer
+    Attachment.objects.filter(pk=attachment.pk, is_removed=False).update(is_removed=True, removed_at=now)
+    # Read under the lock: the caller's copy may predate a save that completed the answer meanwhile.
+    answer = Answer.objects.select_related("criterion").get(pk=attachment.answer_id)
     remaining_links = answer.links.count()
     remaining_files = answer.attachments.filter(is_removed=False).count()
     if answer.is_complete and answer_problems(answer.criterion, answer.description, remaining_links, remaining_files):
         Answer.objects.filter(pk=answer.pk).update(is_complete=False)
     Answer.objects.filter(pk=answer.pk).update(updated_at=now, updated_by=by, version=F("version") + 1)
     _touch(submission, now)
+
+
+def removed_files_purge(*, days, now=None):
+    """Delete the stored files of attachments removed more than `days` days ago; each row stays, marked
+    purged, so the history still names the file. Returns the purged attachments."""
+    now = now or timezone.now()
+    due = (
+        Attachment.objects.filter(is_removed=True, purged_at__isnull=True, removed_at__lt=now - timedelta(days=days))
+        .select_related("answer__criterion", "answer__submission__campaign", "answer__submission__municipality")
+        .order_by("removed_at", "pk")
+    )
+    purged = []
+    for attachment in due:
+        with transaction.atomic():
+            Submission.objects.locked(attachment.answer.submission_id)
+            if not Attachment.objects.filter(pk=attachment.pk, is_removed=True, purged_at__isnull=True).exists():
+                continue
+            name = attachment.file.name
+            # Never a file another attachment still shows (each upload has its own name; this only guards it).
+            shared = Attachment.objects.filter(file=name, purged_at__isnull=True).exclude(pk=attachment.pk).exists()
+            if name and not shared:
+                # The file goes first: if the mark then failed, the next run deletes nothing more and marks it.
+                attachment.file.storage.delete(name)
+            Attachment.objects.filter(pk=attachment.pk).update(purged_at=now)
+            attachment.purged_at = now
+        purged.append(attachment)
+    return purged
 
 
 def snapshot(submission):
@@ -457,6 +510,9 @@ def coordinators(submission):
 
 @transaction.atomic
 def submission_submit(*, submission, by, access, today=None):
+    # Locked before the completeness check and the snapshot: a save waiting for the lock then finds the form
+    # submitted and is refused, so what was checked is what is frozen and what stays.
+    Submission.objects.locked(submission.pk)
     today = today or timezone.localdate()
     deadline = submission.deadline()
     if deadline and today > deadline:
@@ -498,6 +554,7 @@ def submission_submit(*, submission, by, access, today=None):
 @transaction.atomic
 def submission_return(*, submission, by, access, reason, criteria=()):
     """Send the forms back, naming the criteria to correct; the organizer fixes only those and resubmits."""
+    Submission.objects.locked(submission.pk)
     codes = sorted(
         {c.strip() for c in criteria if c.strip()}, key=lambda c: [int(p) for p in c.split(".") if p.isdigit()]
     )
@@ -532,8 +589,16 @@ def extension_grant(*, submission, until, reason, by, access, today=None):
         raise CollectionError(_("Only the coordinator of this region can extend its deadlines."))
     if not isinstance(until, date) or until < today:
         raise CollectionError(_("The new deadline must be today or later."))
+    review = submission.campaign.stage_dates.get(Stage.EXPERT_REVIEW)
+    if review and until > review.ends_on:
+        # Forms that arrive after the experts have finished could never be reviewed nor scored.
+        raise CollectionError(
+            _("The new deadline cannot be later than the end of the expert review (%(date)s).")
+            % {"date": formats.date_format(review.ends_on, "j E Y")}
+        )
     if not (reason or "").strip():
         raise CollectionError(_("Please give the reason."))
+    Submission.objects.locked(submission.pk)
     DeadlineExtension.objects.create(submission=submission, until=until, reason=reason.strip(), granted_by=by)
     Submission.objects.filter(pk=submission.pk).update(deadline_extended_to=until)
     submission.deadline_extended_to = until

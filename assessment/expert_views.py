@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from assessment import review
 from assessment.campaign_views import campaign_for
-from assessment.form_views import submission_for
+from assessment.form_views import posted_code, posted_id, submission_for, whole_number
 from assessment.models import Attachment, Criterion, ReviewAssignment, Score, Submission
 from assessment.review import ScoreError
 from municipalities.access import access_for
@@ -78,15 +78,21 @@ def expert_scoring(request, slug, code):
                     if data["points"] == "" and data["seen"] is None:
                         continue
                     try:
+                        seen = whole_number(data["seen"])
+                    except ValueError:
+                        errors[criterion.code] = _("The form was sent damaged: reload the page and try again.")
+                        continue
+                    try:
+                        points = _points(data["points"])
                         review.score_set(
                             submission=submission,
                             criterion=criterion,
                             round=Score.Round.EXPERT,
-                            points=int(data["points"]),
+                            points=points,
                             comment=data["comment"],
                             by=request.user,
                             access=access,
-                            seen=data["seen"],
+                            seen=seen,
                         )
                     except ValueError:
                         errors[criterion.code] = _("Enter a whole number from 0 to %(max)s.") % {
@@ -190,9 +196,9 @@ def experts_assign(request, slug):
     access, campaign = campaign_for(request, slug)
     access.require(access.is_operator)
     submission = get_object_or_404(
-        campaign.submissions.select_related("municipality", "campaign"), pk=request.POST.get("submission") or 0
+        campaign.submissions.select_related("municipality", "campaign"), pk=posted_id(request, "submission")
     )
-    expert = get_object_or_404(get_user_model(), pk=request.POST.get("expert") or 0)
+    expert = get_object_or_404(get_user_model(), pk=posted_id(request, "expert"))
     try:
         review.assign(submission=submission, expert=expert, by=request.user)
     except ScoreError as exc:
@@ -216,22 +222,28 @@ def experts_auto(request, slug):
     return redirect("campaign_experts", slug)
 
 
+def _points(value):
+    """Points typed in: a whole number, ValueError when blank or anything else (the view says which range)."""
+    points = whole_number(value)
+    if points is None:
+        raise ValueError(value)
+    return points
+
+
 @login_required
 @require_POST
 def reconcile(request, slug):
     access, campaign = campaign_for(request, slug)
     access.require(access.is_operator)
-    submission = get_object_or_404(
-        campaign.submissions.select_related("campaign"), pk=request.POST.get("submission") or 0
-    )
+    submission = get_object_or_404(campaign.submissions.select_related("campaign"), pk=posted_id(request, "submission"))
     criterion = get_object_or_404(
-        Criterion, mechanism__methodology=campaign.methodology_id, code=request.POST.get("criterion", "")
+        Criterion, mechanism__methodology=campaign.methodology_id, code=posted_code(request, "criterion")
     )
     try:
         review.reconcile(
             submission=submission,
             criterion=criterion,
-            points=int(request.POST.get("points", "")),
+            points=_points(request.POST.get("points")),
             reason=request.POST.get("reason", ""),
             by=request.user,
             access=access,
@@ -319,7 +331,7 @@ def appeal_queue(request):
             return redirect("appeal_queue")
         upheld = request.POST.get("outcome") == "upheld"
         try:
-            points = int(request.POST.get("points", "")) if upheld else None
+            points = _points(request.POST.get("points")) if upheld else None
         except ValueError:
             messages.error(request, _("Enter a whole number from 0 to %(max)s.") % {"max": appeal.criterion.max_points})
             return redirect("appeal_queue")

@@ -1,11 +1,13 @@
 """The primary-data form of one municipality in one campaign: overview, mechanism pages, autosave
 endpoints, attachments, submit, return and extensions. Every page works without JavaScript."""
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.db.models import Prefetch
-from django.http import FileResponse, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +22,52 @@ from assessment.scope import submissions_for
 from assessment.workflow import TransitionError
 from municipalities.access import access_for
 from reports.results import may_see_results
+
+# ASCII digits only, and no more of them than a database integer holds: int() would take "５", "1_000" or
+# twenty nines, and the database would then fail on them (a 500) instead of the view answering with a message.
+WHOLE = re.compile(r"-?[0-9]{1,9}")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def whole_number(value):
+    """A number read from a form field (a hidden version or id, points typed in): the int, None when blank,
+    ValueError for anything else, so that the view answers 400 with a message (or 404 for an id)."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if not WHOLE.fullmatch(value):
+        raise ValueError(value)
+    return int(value)
+
+
+def posted_id(request, name):
+    """The primary key a form posts in `name`: an int, or 404 when it is missing or no number at all."""
+    try:
+        pk = whole_number(request.POST.get(name))
+    except ValueError:
+        pk = None
+    if pk is None:
+        raise Http404
+    return pk
+
+
+def posted_code(request, name):
+    """A code a form posts in `name` to look a row up by (a criterion's "1.1.1"): 404 for one with a control
+    character, which no code has and PostgreSQL refuses in a query (a NUL is an error there, not a miss)."""
+    value = request.POST.get(name, "")
+    if CONTROL_CHARACTERS.search(value):
+        raise Http404
+    return value
+
+
+def _version(value):
+    """The version a block was loaded at (hidden in the form): a tampered or damaged one is refused with
+    a message like any other field, never a 500 when it is compared with the stored one."""
+    try:
+        return whole_number(value)
+    except ValueError:
+        message = _("The form was sent damaged: reload the page and try again.")
+        raise CollectionError(message, errors={"version": message}) from None
 
 
 def submission_for(request, slug, code):
@@ -185,7 +233,7 @@ def submission_mechanism(request, slug, code, mechanism):
                             description=data["description"],
                             links_text=data["links"],
                             complete=data["complete"],
-                            version=data["version"] or None,
+                            version=_version(data["version"]),
                         )
                     except CollectionError as exc:
                         errors[criterion.code] = exc.message
@@ -197,7 +245,7 @@ def submission_mechanism(request, slug, code, mechanism):
                         conclusions=request.POST.get("analysis-conclusions", ""),
                         problems=request.POST.get("analysis-problems", ""),
                         measures=request.POST.get("analysis-measures", ""),
-                        version=request.POST.get("analysis-version") or None,
+                        version=_version(request.POST.get("analysis-version")),
                     )
                 except CollectionError as exc:
                     errors["analysis"] = exc.message
@@ -245,7 +293,7 @@ def answer_save(request, slug, code, criterion):
             description=request.POST.get("description", ""),
             links_text=request.POST.get("links", ""),
             complete=request.POST.get("complete") in ("on", "true", "1"),
-            version=request.POST.get("version") or None,
+            version=_version(request.POST.get("version")),
         )
     except ConflictError as exc:
         current = exc.current
@@ -289,7 +337,7 @@ def analysis_save(request, slug, code, mechanism):
             conclusions=request.POST.get("conclusions", ""),
             problems=request.POST.get("problems", ""),
             measures=request.POST.get("measures", ""),
-            version=request.POST.get("version") or None,
+            version=_version(request.POST.get("version")),
         )
     except ConflictError as exc:
         current = exc.current
@@ -361,6 +409,8 @@ def _attachment_for(request, pk):
 @require_safe
 def attachment_download(request, pk):
     _access, attachment = _attachment_for(request, pk)
+    if attachment.purged_at:  # removed long ago, its file deleted by purge_removed_files
+        raise Http404
     response = FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,

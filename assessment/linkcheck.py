@@ -2,7 +2,8 @@
 
 Safety: only http(s); every address a host resolves to (the first one and after each redirect) must be
 public unless LINKCHECK_ALLOW_PRIVATE; the connection goes to the address that was checked, so a DNS answer
-cannot change between the check and the fetch. Time and size are bounded."""
+cannot change between the check and the fetch. Size is bounded, and time: LINKCHECK_TIMEOUT is one deadline for the
+whole check (connect, TLS, headers, body and every redirect), however slowly a server sends."""
 
 import hashlib
 import http.client
@@ -57,25 +58,83 @@ def _public_address(host, port):
     return addresses[0]
 
 
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    """HTTPS to a fixed IP with SNI and certificate checks for the host name."""
+class _DeadlineMixin:
+    """Each read, write and connect of the socket may wait only until the check's deadline. A socket timeout
+    alone bounds one call, not the check: a server that sends a byte just before each timeout (in the
+    headers or the body, buffered reads ask again for the rest) would hold the task worker for hours."""
 
-    def __init__(self, host, ip, **kwargs):
+    deadline = None
+
+    def arm(self):
+        if self.deadline is None:
+            return
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError(_("the page took too long"))
+        self.settimeout(remaining)
+
+    def recv(self, *args, **kwargs):
+        self.arm()
+        return super().recv(*args, **kwargs)
+
+    def recv_into(self, *args, **kwargs):
+        self.arm()
+        return super().recv_into(*args, **kwargs)
+
+    def send(self, *args, **kwargs):
+        self.arm()
+        return super().send(*args, **kwargs)
+
+    def sendall(self, *args, **kwargs):
+        self.arm()
+        return super().sendall(*args, **kwargs)
+
+
+class _DeadlineSocket(_DeadlineMixin, socket.socket):
+    pass
+
+
+class _DeadlineSSLSocket(_DeadlineMixin, ssl.SSLSocket):
+    pass
+
+
+def _connect(ip, port, deadline):
+    """A TCP connection to `ip` whose every operation ends by `deadline` (time.monotonic())."""
+    family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+    sock = _DeadlineSocket(family, socket.SOCK_STREAM)
+    sock.deadline = deadline
+    try:
+        sock.arm()
+        sock.connect((ip, port))
+        sock.arm()  # what is left of the deadline bounds the TLS handshake too (one call, timed as a whole)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to a fixed IP with SNI and certificate checks for the host name, within the check's deadline."""
+
+    def __init__(self, host, ip, deadline, **kwargs):
         super().__init__(host, **kwargs)
         self._ip = ip
+        self._deadline = deadline
+        self._context.sslsocket_class = _DeadlineSSLSocket
 
     def connect(self):
-        sock = socket.create_connection((self._ip, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        self.sock = self._context.wrap_socket(_connect(self._ip, self.port, self._deadline), server_hostname=self.host)
+        self.sock.deadline = self._deadline
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, host, ip, **kwargs):
+    def __init__(self, host, ip, deadline, **kwargs):
         super().__init__(host, **kwargs)
         self._ip = ip
+        self._deadline = deadline
 
     def connect(self):
-        self.sock = socket.create_connection((self._ip, self.port), self.timeout)
+        self.sock = _connect(self._ip, self.port, self._deadline)
 
 
 def validate_scheme(url):
@@ -94,14 +153,14 @@ def fetch(url):
         for _hop in range(MAX_REDIRECTS + 1):
             parts = validate_scheme(current)
             port = parts.port or (443 if parts.scheme == "https" else 80)
+            # Name resolution has no timeout of its own: the system resolver's (a few seconds) is the most it adds.
             ip = _public_address(parts.hostname, port)
-            timeout = max(0.5, deadline - time.monotonic())
             if parts.scheme == "https":
                 connection = _PinnedHTTPSConnection(
-                    parts.hostname, ip, port=port, timeout=timeout, context=ssl.create_default_context()
+                    parts.hostname, ip, deadline, port=port, context=ssl.create_default_context()
                 )
             else:
-                connection = _PinnedHTTPConnection(parts.hostname, ip, port=port, timeout=timeout)
+                connection = _PinnedHTTPConnection(parts.hostname, ip, deadline, port=port)
             path = parts.path or "/"
             if parts.query:
                 path += "?" + parts.query
@@ -156,14 +215,35 @@ def _ms(started):
     return int((time.monotonic() - started) * 1000)
 
 
+RECORDED = [
+    "checked_at",
+    "http_status",
+    "final_url",
+    "content_type",
+    "error",
+    "state",
+    "failures",
+    "first_failure_at",
+    "title",
+    "sha256",
+]
+
+
 def record(link, result, reason, now=None):
     """Store one fetch and move the link's state. Failures are forgiven until there are several of them
     spread over time (LINKCHECK_DEAD_AFTER_FAILURES over LINKCHECK_DEAD_AFTER): a site down for an hour
     on deadline day must not mark the municipality's evidence as broken."""
-    from assessment.models import EvidenceLink, LinkCheck
+    from assessment.models import EvidenceLink, LinkCheck, Submission
 
     now = now or timezone.now()
     with transaction.atomic():
+        # The submission's lock first, as every writer of a form takes it; then a link the organizer removed
+        # while it was being fetched stays removed (a plain save would insert it again).
+        submission_id = EvidenceLink.objects.filter(pk=link.pk).values_list("answer__submission_id", flat=True).first()
+        if submission_id is not None:
+            Submission.objects.locked(submission_id)
+        if submission_id is None or not EvidenceLink.objects.filter(pk=link.pk).exists():
+            return link
         LinkCheck.objects.create(
             link=link,
             checked_at=now,
@@ -196,7 +276,7 @@ def record(link, result, reason, now=None):
             spread = now - link.first_failure_at >= settings.LINKCHECK_DEAD_AFTER
             enough = link.failures >= settings.LINKCHECK_DEAD_AFTER_FAILURES
             link.state = EvidenceLink.State.DEAD if spread and enough else EvidenceLink.State.FAILING
-        link.save()
+        link.save(update_fields=RECORDED)
     return link
 
 

@@ -404,6 +404,15 @@ class Material(models.Model):
         return self.title
 
 
+class SubmissionQuerySet(models.QuerySet):
+    def locked(self, pk):
+        """The submission with its row locked until the transaction ends. Every writer of a submission (answers,
+        evidence, analyses, scores, extensions, every move of the workflow) calls this first, before it reads
+        what it checks and before it locks any of the submission's rows: one order of locks, so writers queue
+        instead of deadlocking, and what submit checks and freezes cannot change under it."""
+        return self.select_for_update(of=("self",)).get(pk=pk)
+
+
 class Submission(models.Model):
     """One municipality's materials in one campaign, and where they stand in the workflow
     (the transition table lives in assessment/workflow.py)."""
@@ -427,6 +436,8 @@ class Submission(models.Model):
     last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
     reminded_at = models.DateTimeField(_("last reminder"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SubmissionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("submission")
@@ -598,6 +609,9 @@ class Attachment(models.Model):
     uploaded_at = models.DateTimeField(default=timezone.now)
     is_removed = models.BooleanField(default=False)
     removed_at = models.DateTimeField(null=True, blank=True)
+    # The stored file of a removed attachment is deleted after REMOVED_FILES_RETENTION_DAYS (purge_removed_files);
+    # the row stays, so the history still names the file.
+    purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("attachment")

@@ -1003,7 +1003,9 @@ class Generator:
                         response_id = str(random_uuid(rng))
                         qs = questions[role]
                         rows = list(answer_rows(rng, response_id, qs, positive[municipality_id]))
-                        answered.append(((response_id, campaign.pk, qs[0].questionnaire_id, municipality_id, role), rows))
+                        answered.append(
+                            ((response_id, campaign.pk, qs[0].questionnaire_id, municipality_id, role), rows)
+                        )
                         size += len(rows)
                     else:
                         opened = rng.random() < 0.15

@@ -71,7 +71,7 @@ def score_set(*, submission, criterion, round, points, comment, by, access, seen
     """Set one criterion's points in a round. `seen` is the id of the current score the user was shown
     (None for none): if someone saved in between, ScoreError(conflict=the current score) and no write."""
     comment = plain_text(comment)
-    submission = Submission.objects.select_for_update().select_related("municipality").get(pk=submission.pk)
+    submission = Submission.objects.select_related("municipality").locked(submission.pk)
     if not _may_score(access, submission, round):
         raise ScoreError(_("Your role does not allow scoring this submission."))
     if submission.status not in ROUND_STATUS[round]:
@@ -325,31 +325,74 @@ def expert_appointments():
     return Appointment.objects.active().filter(role=Role.EXPERT).select_related("user", "region")
 
 
-def eligible_experts(submission):
-    """Experts who may review this submission: not of its region, no declared conflict, not already on it."""
-    conflicts = set(
-        ExpertConflict.objects.filter(municipality=submission.municipality_id).values_list("expert_id", flat=True)
+def expert_conflicts(submission):
+    """{user id: why that person may not review this submission}: the one rule behind the manual and the
+    automatic assignment and the appeal's second expert.
+
+    Besides the home region and declared conflicts, any appointment as organizer or deputy of the municipality,
+    or as coordinator of its region, is a conflict: such a person would check their own work (or their own
+    region's). Active appointments and ended ones count (an appointment keeps no end date, so an ended one may
+    have overlapped the campaign); an invitation never accepted does not, or a coordinator could strike an
+    expert off their municipalities by inviting them."""
+    from django.db.models import Exists, OuterRef, Q
+
+    from municipalities.models import MUNICIPAL_ROLES, Appointment, Invitation, Role
+
+    municipality = submission.municipality
+    region = municipality.region
+    reasons = {}
+    invited = Invitation.objects.filter(appointment=OuterRef("pk"))
+    held = (
+        Appointment.objects.filter(
+            Q(role__in=list(MUNICIPAL_ROLES), municipality=municipality) | Q(role=Role.COORDINATOR, region=region)
+        )
+        .filter(Q(is_active=True) | Exists(invited.filter(accepted_at__isnull=False)) | ~Exists(invited))
+        .order_by("pk")
     )
-    taken = set(submission.assignments.filter(is_active=True).values_list("expert_id", flat=True))
+    for user_id, role in held.values_list("user_id", "role"):
+        where = municipality if role in MUNICIPAL_ROLES else region
+        reasons.setdefault(
+            user_id,
+            _("appointed %(role)s of %(where)s (a conflict of interest)") % {"role": Role(role).label, "where": where},
+        )
+    for user_id in ExpertConflict.objects.filter(municipality=municipality).values_list("expert_id", flat=True):
+        reasons.setdefault(user_id, _("declared a conflict of interest with %(where)s") % {"where": municipality})
+    for user_id in expert_appointments().filter(region=region).values_list("user_id", flat=True):
+        reasons.setdefault(user_id, _("an expert of the same region, %(where)s") % {"where": region})
+    for user_id in submission.assignments.filter(is_active=True).values_list("expert_id", flat=True):
+        reasons.setdefault(user_id, _("already assigned to it"))
+    return reasons
+
+
+def eligible_experts(submission):
+    """Experts who may review this submission: those without a reason in `expert_conflicts`."""
+    conflicts = expert_conflicts(submission)
     experts = {}
     for appointment in expert_appointments():
-        if appointment.region_id == submission.municipality.region_id:
-            continue
-        if appointment.user_id in conflicts or appointment.user_id in taken:
-            continue
-        experts[appointment.user_id] = appointment.user
+        if appointment.user_id not in conflicts:
+            experts[appointment.user_id] = appointment.user
     return list(experts.values())
+
+
+def expert_refusal(expert, submission):
+    """Why this person may not review the submission (None when they may), said for the operator."""
+    reason = expert_conflicts(submission).get(expert.pk)
+    if reason is None and not expert_appointments().filter(user=expert).exists():
+        reason = _("not an expert")
+    if reason is None:
+        return None
+    return _("%(expert)s cannot review %(municipality)s: %(reason)s.") % {
+        "expert": expert.get_full_name() or expert.username,
+        "municipality": submission.municipality,
+        "reason": reason,
+    }
 
 
 @transaction.atomic
 def assign(*, submission, expert, by, due_on=None):
-    if expert.pk not in {e.pk for e in eligible_experts(submission)}:
-        raise ScoreError(
-            _(
-                "%(expert)s cannot review %(municipality)s: same region, a declared conflict of interest, or already assigned."
-            )
-            % {"expert": expert.get_full_name() or expert.username, "municipality": submission.municipality}
-        )
+    refusal = expert_refusal(expert, submission)
+    if refusal:
+        raise ScoreError(refusal)
     if submission.assignments.filter(is_active=True).count() >= submission.campaign.experts_per_submission:
         raise ScoreError(_("This submission already has its experts."))
     assignment = ReviewAssignment.objects.create(submission=submission, expert=expert, assigned_by=by, due_on=due_on)
@@ -427,7 +470,7 @@ def reconcile(*, submission, criterion, points, reason, by, access):
     reason = plain_text(reason)
     if not access.is_operator:
         raise ScoreError(_("Only the operator or a lead expert sets reconciled points."))
-    submission = Submission.objects.select_for_update().get(pk=submission.pk)
+    submission = Submission.objects.locked(submission.pk)
     if submission.status != Submission.Status.IN_REVIEW:
         raise ScoreError(_("The submission is not in expert review."))
     if not 0 <= points <= criterion.max_points:
@@ -532,6 +575,9 @@ def appeal_file(*, submission, items, by, access, today=None):
     window = submission.campaign.stage_dates.get(Stage.APPEALS)
     if window is None or not window.starts_on <= today <= window.ends_on:
         raise ScoreError(_("Appeals are accepted only during the appeal stage of the campaign."))
+    # Locked before "already appealed" is checked: two appeals sent at once queue instead of one failing the
+    # unique constraint.
+    submission = Submission.objects.select_related("campaign", "municipality").locked(submission.pk)
     items = [(criterion, plain_text(argument)) for criterion, argument in items]
     if not items:
         raise ScoreError(_("Choose at least one criterion to appeal."))
@@ -557,10 +603,16 @@ def appeal_file(*, submission, items, by, access, today=None):
     Appeal.objects.bulk_create(Appeal(submission=submission, criterion=c, argument=a, by=by) for c, a in items)
 
 
+def appeal_refusal(expert, submission):
+    """Why this expert may not decide the submission's appeal (None when they may): a different expert, not
+    one who reviewed it, and eligible as for a review (`expert_conflicts`)."""
+    if submission.assignments.filter(expert=expert).exists():
+        return _("The appeal must be decided by an expert who did not review this submission.")
+    return expert_refusal(expert, submission)
+
+
 def may_decide(expert, submission):
-    """A different expert: not one who reviewed it, and eligible as for a review (region, conflicts)."""
-    reviewed = submission.assignments.filter(expert=expert).exists()
-    return not reviewed and expert.pk in {e.pk for e in eligible_experts(submission)}
+    return appeal_refusal(expert, submission) is None
 
 
 @transaction.atomic
@@ -568,6 +620,9 @@ def appeal_decide(*, appeal, upheld, points, reason, by, access):
     reason = plain_text(reason)
     from assessment.models import Appeal
 
+    # The submission first (the one order of locks): two last appeals decided at once then queue, and the second
+    # sees the first decided and moves the submission on.
+    Submission.objects.locked(Appeal.objects.values_list("submission_id", flat=True).get(pk=appeal.pk))
     appeal = (
         Appeal.objects.select_for_update()
         .select_related("submission__campaign", "submission__municipality", "criterion")
@@ -576,8 +631,10 @@ def appeal_decide(*, appeal, upheld, points, reason, by, access):
     submission = appeal.submission
     if appeal.outcome:
         raise ScoreError(_("This appeal has already been decided."))
-    if not (access.is_operator or (access.is_expert and may_decide(by, submission))):
-        raise ScoreError(_("The appeal must be decided by an expert who did not review this submission."))
+    if not access.is_operator:
+        refusal = appeal_refusal(by, submission)
+        if refusal:
+            raise ScoreError(refusal)
     if not (reason or "").strip():
         raise ScoreError(_("Please give the reason."))
     final = Score.objects.get(

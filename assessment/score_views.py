@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from assessment import review, scoring
-from assessment.form_views import submission_for
+from assessment.form_views import submission_for, whole_number
 from assessment.models import Attachment, Criterion, Score
 from assessment.review import ScoreError
 from assessment.workflow import TransitionError
@@ -81,8 +81,15 @@ def scoring_page(request, slug, code):
                     if data["points"] == "" and data["seen"] is None:
                         continue
                     try:
-                        points = int(data["points"])
+                        seen = whole_number(data["seen"])
                     except ValueError:
+                        errors[key] = _("The form was sent damaged: reload the page and try again.")
+                        continue
+                    try:
+                        points = whole_number(data["points"])
+                    except ValueError:
+                        points = None
+                    if points is None:
                         errors[key] = _("Enter a whole number from 0 to %(max)s.") % {"max": criteria[key].max_points}
                         continue
                     try:
@@ -94,7 +101,7 @@ def scoring_page(request, slug, code):
                             comment=data["comment"],
                             by=request.user,
                             access=access,
-                            seen=data["seen"],
+                            seen=seen,
                         )
                     except ScoreError as exc:
                         errors[key] = exc.message
@@ -146,6 +153,10 @@ def _move(request, slug, code, action, success):
 @login_required
 @require_POST
 def prescore_complete(request, slug, code):
+    # The role first: the service's "not every criterion has points" names the criteria still unscored,
+    # which is none of the organizer's (or the ministry's, or an expert's) business.
+    access, submission = submission_for(request, slug, code)
+    access.require(access.can_manage_region(submission.municipality.region_id))
     return _move(
         request,
         slug,

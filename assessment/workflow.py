@@ -1,7 +1,8 @@
 """The submission workflow: one transition table, one function that applies a move.
 
-A move is a conditional UPDATE (status = the old one), so when two people act at once exactly one wins
-and the other gets TransitionError instead of overwriting a state they never saw."""
+A move takes the submission's row lock, then is a conditional UPDATE (status = the old one), so when two
+people act at once exactly one wins and the other gets TransitionError instead of overwriting a state they
+never saw."""
 
 from dataclasses import dataclass
 
@@ -104,6 +105,9 @@ def may(access, transition, submission):
 def apply(*, submission, name, by, access, reason="", snapshot=None, criteria=(), **fields):
     """Move `submission` by transition `name`, or raise TransitionError with a message for the user."""
     transition = TRANSITIONS[name]
+    # The row lock first (see Submission.objects.locked): a move waits for a save in progress, and a save
+    # that waited for the move finds the new status.
+    stored = Submission.objects.locked(submission.pk)
     if not may(access, transition, submission):
         raise TransitionError(_("Your role does not allow this action on this submission."))
     if transition.needs_reason and not reason.strip():
@@ -114,6 +118,8 @@ def apply(*, submission, name, by, access, reason="", snapshot=None, criteria=()
             _("The submission is %(status)s: it cannot be moved to «%(target)s».")
             % {"status": submission.get_status_display(), "target": S(transition.target).label}
         )
+    if stored.status != old:
+        raise TransitionError(_("Someone else has just changed this submission. Reload the page to see its state."))
     now = timezone.now()
     moved = Submission.objects.filter(pk=submission.pk, status=old).update(
         status=transition.target, last_activity_at=now, **fields

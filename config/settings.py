@@ -34,6 +34,12 @@ else:
             f"DEBUG=0 (рабочий режим): задайте {' и '.join(missing)} "
             "или запустите с DEBUG=1 для разработки (production mode needs these variables)"
         )
+    # A short key can be guessed offline from any signed cookie or password-reset link, and then forges both.
+    if len(SECRET_KEY) < 50:
+        raise ConfigError(
+            f"DEBUG=0 (рабочий режим): SECRET_KEY слишком короткий ({len(SECRET_KEY)} символов), нужно не меньше 50 "
+            "(SECRET_KEY must be at least 50 characters long)"
+        )
 CSRF_TRUSTED_ORIGINS = env.listing("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -70,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "config.middleware.ControlCharacterPathMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -122,7 +129,12 @@ AXES_COOLOFF_TIME = timedelta(minutes=30)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
-AXES_IPWARE_PROXY_COUNT = env.integer("PROXY_COUNT", 0)
+# Reverse proxies in front (nginx: 1). django-ipware is not installed, so axes would key on REMOTE_ADDR, the
+# proxy's address, and one stranger could lock a login for everyone: config.client_ip reads X-Forwarded-For.
+PROXY_COUNT = env.integer("PROXY_COUNT", 0)
+if PROXY_COUNT < 0:
+    raise ConfigError(f"PROXY_COUNT={PROXY_COUNT}: ожидается 0 или больше (expected 0 or more)")
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 AXES_VERBOSE = False
 
 LANGUAGE_CODE = "ru"
@@ -200,6 +212,12 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 # Uploaded evidence: the formats the seeds' organizers actually publish, and a size a regional order fits in.
 UPLOAD_MAX_BYTES = 10 * 1024 * 1024
 UPLOAD_EXTENSIONS = {".pdf", ".docx", ".xlsx", ".odt", ".ods", ".png", ".jpg", ".jpeg"}
+# What one form may hold (removed files not counted): a careless or hostile user cannot fill the disk.
+UPLOAD_MAX_FILES_PER_ANSWER = 10
+UPLOAD_MAX_FILES_PER_SUBMISSION = 200
+UPLOAD_MAX_BYTES_PER_SUBMISSION = 200 * 1024 * 1024
+# Removed files stay this long (an earlier round may have been scored on them), then purge_removed_files deletes them.
+REMOVED_FILES_RETENTION_DAYS = 90
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 IMPORT_MAX_BYTES = 20 * 1024 * 1024

@@ -1,5 +1,9 @@
 """Appointing people: an e-mailed invitation with a link to set a password. Only a hash of the token is
-stored; re-sending voids the old link; links expire."""
+stored; re-sending voids the old link; links expire.
+
+An account that already exists is never handed to the appointer: they are not shown its name, the appointment
+waits (inactive) until its holder accepts it by signing in with their own password, and the link sets no
+password (else an invitation would be a password reset that any coordinator could send to anyone)."""
 
 import hashlib
 import secrets
@@ -7,6 +11,7 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,6 +36,18 @@ def roles_for(access):
 
 def _hash(token):
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def appointments_listed():
+    """Active appointments and those waiting for an existing account to accept them (inactive, with an
+    invitation that was never accepted nor voided): the people page lists both."""
+    waiting = Invitation.objects.filter(appointment=OuterRef("pk"), accepted_at__isnull=True, is_void=False)
+    return Appointment.objects.filter(Q(is_active=True) | Exists(waiting))
+
+
+def _signs_in(appointment):
+    """The invitee accepts by signing in, not by setting a password: the account already had one."""
+    return appointment.user.has_usable_password()
 
 
 def _issue(appointment, by):
@@ -60,16 +77,20 @@ def _issue(appointment, by):
         )
         % about
     )
+    if _signs_in(appointment):
+        how = _(
+            "To accept the appointment, open the link below and sign in with your own login and password (the "
+            "link is valid for %(days)s days). Your login: %(login)s"
+        )
+    else:
+        how = _("Set your password and log in by the link below (it is valid for %(days)s days). Your login: %(login)s")
     notify(
         [user],
         Notification.Kind.APPOINTMENT,
         _("You are appointed: %(role)s") % about,
         appointed,
         reverse("home"),
-        email_body=appointed
-        + "\n\n"
-        + _("Set your password and log in by the link below (it is valid for %(days)s days). Your login: %(login)s")
-        % {"days": INVITATION_DAYS, "login": user.username},
+        email_body=appointed + "\n\n" + how % {"days": INVITATION_DAYS, "login": user.username},
         email_path=reverse("invitation_accept", args=[token]),
     )
     return token
@@ -94,14 +115,22 @@ def appointment_invite(*, access, by, email, first_name, last_name, role, region
     email = email.strip().lower()
     User = get_user_model()
     user = User.objects.filter(email__iexact=email).first() or User.objects.filter(username__iexact=email).first()
-    if user is None:
+    existing = user is not None
+    if not existing:
         user = User(username=email, email=email, first_name=first_name.strip(), last_name=last_name.strip())
         user.set_unusable_password()
         user.save()
-    if Appointment.objects.active().filter(user=user, role=role, region=region, municipality=municipality).exists():
+    if appointments_listed().filter(user=user, role=role, region=region, municipality=municipality).exists():
         raise PeopleError(_("%(email)s already holds this appointment.") % {"email": email})
+    # Someone else's account gets the role only when its holder accepts: until then nobody sees it in the role.
     appointment = Appointment.objects.create(
-        user=user, role=role, region=region, municipality=municipality, position=position.strip(), created_by=by
+        user=user,
+        role=role,
+        region=region,
+        municipality=municipality,
+        position=position.strip(),
+        created_by=by,
+        is_active=not existing,
     )
     _issue(appointment, by)
     return appointment
@@ -126,15 +155,30 @@ def invitation_for(token):
     return invitation
 
 
+def invitation_signs_in(invitation):
+    """Whether this invitation is accepted by signing in (an account with its own password) rather than by
+    setting a password."""
+    return _signs_in(invitation.appointment)
+
+
 @transaction.atomic
-def invitation_accept(*, invitation, password):
+def invitation_accept(*, invitation, password=None, by=None):
+    """Take up the appointment. An account with a password accepts signed in as itself (`by`) and its password
+    is never touched; a new account sets its first `password`."""
+    user = invitation.appointment.user
+    signs_in = invitation_signs_in(invitation)
+    if signs_in and (by is None or by.pk != user.pk):
+        raise PeopleError(_("Sign in with the account this invitation was sent to."))
+    if not signs_in and not password:
+        raise PeopleError(_("Choose a password."))
     moved = Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True, is_void=False).update(
         accepted_at=timezone.now()
     )
     if not moved:
         raise PeopleError(_("This invitation has already been used."))
-    user = invitation.appointment.user
-    user.set_password(password)
-    user.is_active = True
-    user.save(update_fields=["password", "is_active"])
+    Appointment.objects.filter(pk=invitation.appointment_id).update(is_active=True)
+    if not signs_in:
+        user.set_password(password)
+        user.is_active = True
+        user.save(update_fields=["password", "is_active"])
     return user

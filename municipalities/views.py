@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -23,9 +23,11 @@ from municipalities.models import MUNICIPAL_ROLES, ApiToken, Appointment, Invita
 from municipalities.people import (
     PeopleError,
     appointment_invite,
+    appointments_listed,
     invitation_accept,
     invitation_for,
     invitation_resend,
+    invitation_signs_in,
     roles_for,
 )
 
@@ -179,18 +181,18 @@ def people(request):
     form = InviteForm(request.POST or None, access=access)
     if request.method == "POST" and form.is_valid():
         try:
-            appointment = appointment_invite(access=access, by=request.user, **form.cleaned_data)
+            appointment_invite(access=access, by=request.user, **form.cleaned_data)
         except PeopleError as exc:
             form.add_error(None, str(exc))
         else:
+            # The address as typed: the account it reached may be someone's existing one, whose name and
+            # details are theirs to show once they accept.
             messages.success(
-                request,
-                _("%(name)s is appointed; an invitation is sent to %(email)s.")
-                % {"name": appointment.user.get_full_name(), "email": appointment.user.email},
+                request, _("An invitation is sent to %(email)s.") % {"email": form.cleaned_data["email"].strip()}
             )
             return redirect("people")
     appointments = (
-        Appointment.objects.active()
+        appointments_listed()
         .filter(
             Q(region__in=access.regions())
             | Q(municipality__in=access.municipalities())
@@ -206,7 +208,7 @@ def people(request):
     rows = []
     for appointment in appointments:
         latest = next(iter(appointment.invitations.all()), None)
-        if appointment.user.has_usable_password() or (latest and latest.accepted_at):
+        if appointment.is_active and (appointment.user.has_usable_password() or (latest and latest.accepted_at)):
             state = "active"
         elif latest and latest.expires_at < now:
             state = "expired"
@@ -228,7 +230,7 @@ def people_resend(request, pk):
         if access.is_operator
         else Q(region__in=access.regions())
     )
-    appointment = get_object_or_404(Appointment.objects.active().filter(scope).select_related("user"), pk=pk)
+    appointment = get_object_or_404(appointments_listed().filter(scope).select_related("user"), pk=pk)
     access.require(appointment.role in roles_for(access))
     try:
         invitation_resend(appointment=appointment, by=request.user)
@@ -245,6 +247,8 @@ def invitation_accept_view(request, token):
     if invitation is None:
         return render(request, "people/invitation_invalid.html", status=404)
     user = invitation.appointment.user
+    if invitation_signs_in(invitation):
+        return _invitation_accept_signed_in(request, invitation)
     form = SetPasswordForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -255,6 +259,26 @@ def invitation_accept_view(request, token):
         messages.success(request, _("Welcome! Your password is set."))
         return redirect("home")
     return render(request, "people/invitation_accept.html", {"form": form, "invitation": invitation})
+
+
+def _invitation_accept_signed_in(request, invitation):
+    """An account that has a password accepts by signing in as itself; the link alone sets nothing."""
+    user = invitation.appointment.user
+    if request.user.pk != user.pk:
+        login_url = f"{reverse('login')}?{urlencode({'next': request.path})}"
+        if request.method == "POST" and not request.user.is_authenticated:
+            return redirect(login_url)
+        context = {"invitation": invitation, "login_url": login_url, "other_user": request.user.is_authenticated}
+        status = 403 if request.method == "POST" else 200
+        return render(request, "people/invitation_sign_in.html", context, status=status)
+    if request.method == "POST":
+        try:
+            invitation_accept(invitation=invitation, by=request.user)
+        except PeopleError:
+            return render(request, "people/invitation_invalid.html", status=404)
+        messages.success(request, _("Welcome! The appointment is accepted."))
+        return redirect("home")
+    return render(request, "people/invitation_confirm.html", {"invitation": invitation})
 
 
 NOTIFICATIONS_PAGE = 30

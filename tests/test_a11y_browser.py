@@ -98,7 +98,7 @@ def test_axe_finds_nothing_serious_on_the_main_pages_of_every_role(page, live_se
     audit.check("/accounts/login/", "login")
     audit.check("/accounts/password/reset/", "password-reset")
     audit.check("/no-such-page/", "404", expect_status=404)
-    invitation = Invitation.objects.filter(campaign__slug="2026", completed_at__isnull=True, role="teacher").first()
+    invitation = Invitation.objects.filter(campaign__slug="2026", completed=False, role="teacher").first()
     survey = f"/s/{invitation.token}/"
     audit.check(survey, "survey-intro")
     audit.check(survey + "?p=1", "survey-section", wait="#survey-form")
@@ -398,4 +398,4 @@ def test_the_survey_is_answered_and_sent_by_keyboard(page, live_server, world, s
         page.keyboard.press("Enter")
     assert page.url.endswith("/s/done/"), page.url
     invitation.refresh_from_db()
-    assert invitation.completed_at is not None
+    assert invitation.completed

@@ -347,8 +347,13 @@ def test_a_name_given_at_upload_never_becomes_a_path(key, campaign, world, as_ro
     response = operator.post(
         reverse("campaign_materials", args=[campaign.slug]), material_data(file=upload(name, data))
     )
-    assert response.status_code in (200, 302)
-    for material in Material.objects.exclude(pk__in=materials):
+    added = list(Material.objects.exclude(pk__in=materials))
+    if response.status_code == 302:  # kept: exactly one material, checked below
+        assert len(added) == 1
+    else:  # refused: nothing kept, and the form says why by the file field
+        assert response.status_code in (200, 400) and not added
+        assert "file" in response.context["form"].errors
+    for material in added:
         stored = material.file.name
         assert stored.startswith("materials/") and ".." not in stored and "\x00" not in stored
         assert len(Path(stored).name.encode()) <= 255  # a name the file system can hold
@@ -420,7 +425,7 @@ def test_scoring_comments_return_and_extension_reasons_are_kept_and_shown_escape
     scoring = reverse("scoring_page", args=[campaign.slug, "kirov"])
     back = reverse("submission_return", args=[campaign.slug, "kumeny"])
     extend = reverse("submission_extend", args=[campaign.slug, "kumeny"])
-    until = (timezone.localdate() + timedelta(days=40)).isoformat()
+    until = (timezone.localdate() + timedelta(days=20)).isoformat()  # before the expert review ends
 
     if key == "long":
         refused(lambda: coordinator.post(scoring, {"p-1.1.1": "1", "c-1.1.1": value}), "Комментарий длиннее 5000")
@@ -698,10 +703,12 @@ def test_survey_free_text_is_shown_escaped_to_the_staff(survey_campaign, world, 
     from surveys import answers as A
     from surveys import services
     from surveys.demo import _answer_set
-    from surveys.models import Invitation, Respondent
+    from surveys.models import PUBLICATION_STEP, Invitation, Respondent
     from tests.factories import SchoolFactory
 
-    for _key in SHORT:
+    # Answers are published in steps of PUBLICATION_STEP: plain ones after the hostile ones complete the last step.
+    texts = [STRINGS[key] for key in SHORT] + ["Обычный ответ"] * PUBLICATION_STEP
+    for _text in texts:
         SchoolFactory(municipality=world.municipality)
     services.invitations_create(campaign=survey_campaign)
     invitations = Invitation.objects.filter(
@@ -709,8 +716,8 @@ def test_survey_free_text_is_shown_escaped_to_the_staff(survey_campaign, world, 
     ).order_by("pk")
     questions = services.questions_of(survey_campaign, Respondent.DIRECTOR)
     text = next(q for q in questions if q.kind == A.TEXT and not q.depends_on_id)
-    for invitation, key in zip(invitations, SHORT, strict=False):
-        answers = {**_answer_set(questions, random.Random(1), 1.0), text.code: STRINGS[key]}
+    for invitation, said in zip(invitations, texts, strict=False):
+        answers = {**_answer_set(questions, random.Random(1), 1.0), text.code: said}
         submitted = QueryDict(mutable=True)
         for code, value in answers.items():
             submitted.setlist(f"q-{code}", [str(v) for v in value] if isinstance(value, list) else [str(value)])
@@ -720,3 +727,110 @@ def test_survey_free_text_is_shown_escaped_to_the_staff(survey_campaign, world, 
 
     for key in SHORT:
         escaped(page, STRINGS[key].replace("\x00", ""))
+
+
+# --- numbers and ids a form sends back; who may learn what the pre-scoring lacks -----------------------------------
+
+DAMAGED_FORM = fragment("The form was sent damaged: reload the page and try again.")
+WHOLE_NUMBER = fragment("Enter a whole number from 0 to %(max)s.")
+FORGED_NUMBERS = ["abc", "1.5", "٣", "9" * 30, "1\x00"]  # ٣ is a digit to int(), not to a database
+
+
+@pytest.mark.parametrize("version", FORGED_NUMBERS)
+def test_a_damaged_version_is_refused_with_a_message_by_every_save(version, campaign, world, as_role):
+    organizer = as_role(world, "organizer")
+    answer = reverse("answer_save", args=[campaign.slug, "kirov", "1.1.1"])
+    analysis = reverse("analysis_save", args=[campaign.slug, "kirov", "1.1"])
+    page, accept = mechanism_url(campaign), {"HTTP_ACCEPT": "application/json"}
+
+    saved = refused(
+        lambda: organizer.post(answer, {"description": "Приказ", "version": version}, **accept),
+        DAMAGED_FORM,
+        status=(400,),
+    )
+    analysed = refused(
+        lambda: organizer.post(analysis, {"conclusions": "Вывод", "version": version}), DAMAGED_FORM, status=(400,)
+    )
+    refused(
+        lambda: organizer.post(page, {"c-1.1.1-description": "Приказ", "c-1.1.1-version": version}),
+        DAMAGED_FORM,
+        NOTHING_SAVED,
+        status=(400,),
+    )
+    refused(
+        lambda: organizer.post(page, {"analysis-conclusions": "Вывод", "analysis-version": version}),
+        DAMAGED_FORM,
+        NOTHING_SAVED,
+        status=(400,),
+    )
+
+    assert saved.json()["fields"] == analysed.json()["fields"] == ["version"]
+
+
+@pytest.mark.parametrize("value", FORGED_NUMBERS)
+def test_damaged_points_or_score_ids_on_the_scoring_pages_are_refused_with_a_message(value, campaign, world, as_role):
+    from assessment.models import ReviewAssignment
+
+    Submission.objects.filter(campaign=campaign, municipality=world.municipality).update(status="submitted")
+    Submission.objects.filter(campaign=campaign, municipality=world.other_municipality).update(status="in_review")
+    ReviewAssignment.objects.create(
+        submission=campaign.submissions.get(municipality=world.other_municipality),
+        expert=world.users["expert"],
+        assigned_by=world.users["operator"],
+    )
+    coordinator = as_role(world, "coordinator")
+    scoring = reverse("scoring_page", args=[campaign.slug, "kirov"])
+    refused(lambda: coordinator.post(scoring, {"p-1.1.1": "1", "s-1.1.1": value}), DAMAGED_FORM, status=(400,))
+    refused(lambda: coordinator.post(scoring, {"p-1.1.1": value}), WHOLE_NUMBER, status=(400,))
+
+    expert = as_role(world, "expert")
+    scoring = reverse("expert_scoring", args=[campaign.slug, "elista"])
+    data = {"p-1.1.1": "1", "c-1.1.1": "Приказ не найден"}
+    refused(lambda: expert.post(scoring, {**data, "s-1.1.1": value}), DAMAGED_FORM, status=(400,))
+    refused(lambda: expert.post(scoring, {**data, "p-1.1.1": value}), WHOLE_NUMBER, status=(400,))
+
+
+@pytest.mark.parametrize("value", ["", *FORGED_NUMBERS])
+def test_a_forged_id_on_assignment_and_reconciliation_is_a_404(value, campaign, world, as_role):
+    submission = campaign.submissions.get(municipality=world.other_municipality)
+    Submission.objects.filter(pk=submission.pk).update(status="in_review")
+    operator = as_role(world, "operator")
+    assign = reverse("experts_assign", args=[campaign.slug])
+    reconcile = reverse("reconcile", args=[campaign.slug])
+    final = {"criterion": "1.1.1", "points": "1", "reason": "Эксперты разошлись"}
+
+    for url, data in [
+        (assign, {"submission": value, "expert": str(world.users["expert"].pk)}),
+        (assign, {"submission": str(submission.pk), "expert": value}),
+        (reconcile, {**final, "submission": value}),
+        (reconcile, {**final, "submission": str(submission.pk), "criterion": f"1.1.1{value}\x00"}),
+    ]:
+        refused(lambda url=url, data=data: operator.post(url, data), status=(404,))
+
+
+def test_only_who_may_pre_score_learns_which_criteria_the_pre_scoring_lacks(campaign, world, as_role):
+    """The organizer (or the deputy, the ministry, the assigned expert) who posts "pre-scoring complete" is
+    refused for the role before anything is counted: the refusal never names the criteria not yet scored."""
+    from assessment.models import Criterion, ReviewAssignment
+
+    submission = campaign.submissions.get(municipality=world.municipality)
+    Submission.objects.filter(pk=submission.pk).update(status="submitted")
+    ReviewAssignment.objects.create(
+        submission=submission, expert=world.users["expert"], assigned_by=world.users["operator"]
+    )
+    Score.objects.create(
+        submission=submission,
+        criterion=Criterion.objects.get(mechanism__methodology=campaign.methodology, code="1.1.1"),
+        round=Score.Round.PRESCORE,
+        points=1,
+        by=world.users["coordinator"],
+    )
+    url = reverse("prescore_complete", args=[campaign.slug, "kirov"])
+    lacking = fragment("Not every criterion has points yet: %(codes)s.")
+
+    for role in ("organizer", "deputy", "ministry", "expert"):
+        response = refused(lambda role=role: as_role(world, role).post(url, follow=True), status=(403,))
+        assert lacking not in shown(response) and "1.1.2" not in shown(response), role
+    coordinator = refused(lambda: as_role(world, "coordinator").post(url, follow=True), lacking, status=(200,))
+
+    assert "1.1.2" in shown(coordinator)  # the one who pre-scores is told what is left

@@ -546,8 +546,8 @@ MUST_SEE = {
         ("final", "A1"),
         ("survey-text", "A1"),
     },
-    "organizer": {("answer", "A1"), ("link", "A1"), ("school", "A1"), ("final", "A1"), ("region", "A")},
-    "deputy": {("answer", "A1"), ("link", "A1"), ("school", "A1"), ("final", "A1")},
+    "organizer": {("answer", "A1"), ("school", "A1"), ("final", "A1"), ("region", "A"), ("survey-text", "A1")},
+    "deputy": {("answer", "A1"), ("school", "A1"), ("final", "A1")},
     "expert": {("answer", "A1"), ("expert-score", "A1"), ("final", "A1"), ("survey-text", "A1")},
     "ministry": {
         ("answer", "A1"),

@@ -1,6 +1,9 @@
 """The evidence-link checker against pages served by the test's own live server."""
 
 import datetime
+import socketserver
+import threading
+import time
 
 import pytest
 from django.http import HttpResponse, HttpResponseRedirect
@@ -168,3 +171,86 @@ def test_the_scheduled_command_checks_every_link(link, live_server, allow_loopba
 
     link.refresh_from_db()
     assert link.state == EvidenceLink.State.OK
+
+
+# --- the deadline: a server that answers a byte at a time must not hold a check past LINKCHECK_TIMEOUT ------
+
+
+class _Drip(socketserver.BaseRequestHandler):
+    """Reads the request, then answers as slowly as the server's `mode` says, until the client goes away,
+    the test ends or DRIP_CAP seconds pass (so that a checker without a deadline still ends the test)."""
+
+    def handle(self):
+        server = self.server
+        self.request.settimeout(1)
+        try:
+            self.request.recv(65536)
+            if server.mode == "body":
+                self.request.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 1000000\r\n\r\n")
+                payload = iter(lambda: b"x", None)
+            elif server.mode == "headers":
+                payload = iter(b"HTTP/1.1 200 OK\r\nX-Drip: " + b"a" * 1000000)
+                payload = (bytes([b]) for b in payload)
+            else:  # "redirect": every hop answers just inside the limit, and sends the checker on again
+                time.sleep(server.pause)
+                self.request.sendall(b"HTTP/1.1 302 Found\r\nLocation: /again\r\nContent-Length: 0\r\n\r\n")
+                return
+            started = time.monotonic()
+            for chunk in payload:
+                if server.stop.is_set() or time.monotonic() - started > DRIP_CAP:
+                    return
+                self.request.sendall(chunk)
+                time.sleep(0.2)
+        except OSError:
+            return  # the checker hung up: what a deadline looks like from here
+
+
+DRIP_CAP = 8
+
+
+@pytest.fixture
+def dripping(settings):
+    """A server on 127.0.0.1 that drips; the check's limit is set to 1 s."""
+    settings.LINKCHECK_ALLOW_PRIVATE = True
+    settings.LINKCHECK_TIMEOUT = 1
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Drip)
+    server.daemon_threads = False
+    server.block_on_close = True  # server_close() joins the handlers: no thread outlives the test
+    server.stop = threading.Event()
+    server.pause = 0.45
+    serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    serving.start()
+    yield server
+    server.stop.set()
+    server.shutdown()
+    server.server_close()
+    serving.join()
+
+
+@pytest.mark.parametrize("mode", ["body", "headers", "redirect"])
+def test_a_dripping_server_cannot_hold_a_check_past_its_deadline(dripping, mode, link):
+    dripping.mode = mode
+    link.url = f"http://127.0.0.1:{dripping.server_address[1]}/slow"
+    started = time.monotonic()
+
+    result = linkcheck.fetch(link.url)
+    linkcheck.record(link, result, "schedule")
+
+    elapsed = time.monotonic() - started
+    assert elapsed < 1 + 1.0, f"{mode}: the check ran {elapsed:.1f} s with a 1 s limit"
+    assert not result.ok and not result.refused
+    check = link.checks.get()
+    assert check.error == "нет ответа в течение 1 с"
+    assert link.state == EvidenceLink.State.FAILING
+
+
+def test_a_link_removed_from_the_form_while_it_was_fetched_stays_removed(link):
+    from assessment.models import LinkCheck
+
+    fetched = linkcheck.Fetch(ok=True, http_status=200, sha256="a" * 64)
+    EvidenceLink.objects.filter(pk=link.pk).delete()  # the organizer saved the block without it meanwhile
+
+    linkcheck.record(link, fetched, "saved")
+
+    assert not EvidenceLink.objects.filter(pk=link.pk).exists()
+    assert not LinkCheck.objects.exists()

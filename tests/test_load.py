@@ -773,7 +773,6 @@ class Result:
     def verify(self):
         """Read what the database holds against what the clients were told (with the server still up, but no
         load)."""
-        from django.db.models import Count
 
         from assessment.models import Answer, Score
         from reports.models import ReportJob
@@ -814,21 +813,21 @@ class Result:
         self.scores_history = Score.objects.filter(submission__campaign__slug=world.slug, round="prescore").count()
 
         completed = set(
-            Invitation.objects.filter(campaign__slug=world.slug, completed_at__isnull=False).values_list(
-                "token", flat=True
-            )
+            Invitation.objects.filter(campaign__slug=world.slug, completed=True).values_list("token", flat=True)
         )
         self.surveys_found = len(self.load.surveys_acked & completed)
         self.surveys_lost = sorted(self.load.surveys_acked - completed)
         self.responses = Response.objects.filter(campaign__slug=world.slug).count()
         self.completed = len(completed)
-        self.duplicates = list(
-            Response.objects.filter(campaign__slug=world.slug)
-            .values("school", "role")
-            .annotate(n=Count("pk"))
-            .filter(n__gt=1)
-            .values_list("school", "role", "n")
+        # A response names no school: a duplicate shows as a municipality and role with more responses than
+        # completed links.
+        links = Counter(
+            Invitation.objects.filter(campaign__slug=world.slug, completed=True).values_list(
+                "school__municipality_id", "role"
+            )
         )
+        stored = Counter(Response.objects.filter(campaign__slug=world.slug).values_list("municipality_id", "role"))
+        self.duplicates = [(group, n, links[group]) for group, n in stored.items() if n > links[group]]
         self.stored_without_ack = len(completed - self.load.surveys_acked)
 
         from django_tasks_db.models import DBTaskResult

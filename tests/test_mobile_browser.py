@@ -101,7 +101,7 @@ def visit(context, live_server, token, device):
 def test_phone_and_desktop_widths(browser, live_server, demo):
     from surveys.models import Invitation
 
-    token = Invitation.objects.filter(campaign__slug="2026", completed_at__isnull=True, role="teacher").first().token
+    token = Invitation.objects.filter(campaign__slug="2026", completed=False, role="teacher").first().token
     problems = []
     for device, options in (("phone", PHONE), ("desktop", DESKTOP)):
         context = browser.new_context(**options, reduced_motion="reduce")

@@ -119,3 +119,25 @@ def test_several_app_servers_share_files_and_cache_through_the_environment():
     ]
     bad = manage("check", DEBUG="1", CACHE_URL="memcached://x")
     assert bad.returncode != 0 and "CACHE_URL" in bad.stderr
+
+
+def test_production_refuses_a_short_secret_key():
+    short = manage("check", DEBUG="0", SECRET_KEY="k" * 20 + "short-but-not-empty", ALLOWED_HOSTS="muko.example.ru")
+    just_enough = manage("check", DEBUG="0", SECRET_KEY=STRONG_KEY[:50], ALLOWED_HOSTS="muko.example.ru")
+    development = manage("check", DEBUG="1", SECRET_KEY="short")
+
+    assert short.returncode != 0
+    assert "Traceback" not in short.stderr
+    assert len(short.stderr.strip().splitlines()) == 1, short.stderr
+    assert "SECRET_KEY" in short.stderr and "50" in short.stderr and "слишком короткий" in short.stderr
+    assert just_enough.returncode == 0, just_enough.stderr
+    assert development.returncode == 0, development.stderr
+
+
+def test_a_negative_proxy_count_is_one_clear_line():
+    result = manage("check", DEBUG="1", PROXY_COUNT="-1")
+
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "PROXY_COUNT" in result.stderr

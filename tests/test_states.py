@@ -158,7 +158,7 @@ def test_survey_evidence_without_responses(world, survey_campaign, as_role):
 
     html = page(client, reverse("survey_evidence", args=[survey_campaign.slug, world.municipality.code]))
 
-    assert ru("No responses yet") in html
+    assert ru("No published responses yet") in html
 
 
 def test_the_ranking_filtered_to_nothing_offers_to_reset(world, finalized, as_role):
