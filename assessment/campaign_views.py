@@ -15,7 +15,6 @@ from assessment.scope import campaigns_for, can_edit_material, materials_for, su
 from assessment.services import CampaignError, campaign_save
 from municipalities.access import access_for
 from municipalities.models import Region
-from reports.results import may_see_results
 
 
 def campaign_for(request, slug):
@@ -112,7 +111,7 @@ def campaign_detail(request, slug):
                 for p in campaign.stages.all()
             ],
             "can_edit": access.is_operator,
-            "results_visible": may_see_results(access, campaign) and campaign.results.exists(),
+            "results_visible": access.may_see_results(campaign) and campaign.results.exists(),
             "material_count": materials_for(access, campaign).count(),
         },
     )

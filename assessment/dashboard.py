@@ -1,8 +1,9 @@
-"""The home page: for each role, what to do next. Later capabilities add their steps here."""
+"""The assessment's part of the home page: the campaigns with their timelines, and the steps of collecting,
+scoring and reviewing for each role (reports.home puts the parts together)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch
 from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import gettext as _
@@ -10,22 +11,8 @@ from django.utils.translation import ngettext
 
 from assessment.models import Campaign, CampaignStage, ReviewAssignment, Stage
 from assessment.scope import campaigns_for
-from municipalities.models import (
-    MUNICIPAL_ROLES,
-    Appointment,
-    Municipality,
-    Region,
-    Role,
-)
-
-
-@dataclass(frozen=True)
-class Step:
-    title: str
-    detail: str = ""
-    url: str = ""
-    tone: str = "primary"  # Bootstrap contextual colour: danger, warning, primary, success
-    icon: str = "arrow-right-circle"
+from municipalities.home import Step
+from municipalities.models import Appointment, Municipality, Region, Role
 
 
 def visible_campaigns(access):
@@ -172,7 +159,76 @@ def _operator_steps():
     return steps
 
 
-def dashboard_for(access, today):
+def _expert_steps(access):
+    todo = ReviewAssignment.objects.filter(expert_id=access.user_id, is_active=True, completed_at__isnull=True).count()
+    if not todo:
+        return []
+    return [
+        Step(
+            ngettext("%(n)s submission to review", "%(n)s submissions to review", todo) % {"n": todo},
+            _("Confirm or change each pre-score; a change needs a reason."),
+            reverse("expert_queue"),
+            "warning",
+            "patch-check",
+        )
+    ]
+
+
+def _waiting_for_experts_steps(campaigns):
+    steps = []
+    for campaign in campaigns:
+        waiting = (
+            campaign.submissions.filter(status__in=["prescored", "in_review"])
+            .exclude(pk__in=ReviewAssignment.objects.filter(is_active=True).values("submission"))
+            .count()
+        )
+        if waiting:
+            steps.append(
+                Step(
+                    ngettext(
+                        "%(n)s submission waits for experts in «%(campaign)s»",
+                        "%(n)s submissions wait for experts in «%(campaign)s»",
+                        waiting,
+                    )
+                    % {"n": waiting, "campaign": campaign.title},
+                    "",
+                    reverse("campaign_experts", args=[campaign.slug]),
+                    "warning",
+                    "patch-check",
+                )
+            )
+    return steps
+
+
+def _methodology_step(campaigns):
+    methodology = campaigns[0].methodology if campaigns else None
+    detail = (
+        _("%(criteria)s criteria, %(points)s points: what to show and what evidence counts.")
+        % {"criteria": methodology.criteria_count, "points": methodology.max_total}
+        if methodology
+        else ""
+    )
+    return Step(
+        _("Read the methodology and the guidance on each criterion"),
+        detail,
+        reverse("methodology"),
+        "secondary",
+        "book",
+    )
+
+
+@dataclass
+class AssessmentHome:
+    """The assessment's part of the home page; reports.home orders the steps of every part."""
+
+    campaigns: list
+    first: list = field(default_factory=list)  # before every other step: an expert's queue
+    campaign_steps: list = field(default_factory=list)
+    role_steps: list = field(default_factory=list)
+    last: list = field(default_factory=list)  # after every other step: what waits for experts
+
+
+def assessment_home(access, today):
     campaigns = visible_campaigns(access)
     for campaign in campaigns:
         campaign.timeline = [
@@ -180,117 +236,14 @@ def dashboard_for(access, today):
             for p in campaign.stages.all()
         ]
         campaign.running = [t["period"] for t in campaign.timeline if t["current"]]
-    steps = _campaign_steps(access, campaigns, today)
-    from surveys.dashboard import survey_dashboard
-
-    survey_steps, survey_cards = survey_dashboard(access, campaigns, today)
-    steps += survey_steps
-    from reports.dashboard import results_steps
-
-    steps += results_steps(access, campaigns)
-    from surveys.models import Respondent
-
-    context = {
-        "campaigns": campaigns,
-        "today": today,
-        "survey_cards": survey_cards,
-        "respondent_roles": Respondent.choices,
-    }
-    if access.is_operator:
-        steps += _operator_steps()
-        context["counts"] = {
-            "regions": Region.objects.count(),
-            "municipalities": Municipality.objects.count(),
-            "schools": Municipality.objects.aggregate(n=Count("schools", filter=Q(schools__is_active=True)))["n"],
-            "people": Appointment.objects.active().values("user").distinct().count(),
-        }
-    if access.is_coordinator:
-        steps += _coordinator_steps(access)
-        context["coordinated_regions"] = (
-            Region.objects.filter(pk__in=access.coordinated_region_ids)
-            .annotate(
-                municipality_count=Count("municipalities", distinct=True),
-                school_count=Count(
-                    "municipalities__schools",
-                    filter=Q(municipalities__schools__is_active=True),
-                ),
-            )
-            .order_by("code")
-        )
-        context["region_municipalities"] = (
-            Municipality.objects.filter(region_id__in=access.coordinated_region_ids)
-            .annotate(school_count=Count("schools", filter=Q(schools__is_active=True)))
-            .prefetch_related(
-                Prefetch(
-                    "appointments",
-                    queryset=Appointment.objects.active()
-                    .filter(role__in=list(MUNICIPAL_ROLES))
-                    .select_related("user")
-                    .order_by("-role"),
-                    to_attr="organizers",
-                )
-            )
-            .in_display_order()
-        )
-    if access.is_organizer:
-        municipalities = Municipality.objects.filter(pk__in=access.organized_municipality_ids).select_related("region")
-        coordinators = Appointment.objects.active().filter(
-            role=Role.COORDINATOR, region__in=[m.region_id for m in municipalities]
-        )
-        context["my_municipalities"] = municipalities
-        context["my_coordinators"] = coordinators.select_related("user", "region")
-        steps.append(
-            Step(
-                _("Read the methodology and the guidance on each criterion"),
-                _("81 criteria, 555 points: what to show and what evidence counts."),
-                reverse("methodology"),
-                "secondary",
-                "book",
-            )
-        )
+    home = AssessmentHome(campaigns, campaign_steps=_campaign_steps(access, campaigns, today))
     if access.is_expert:
-        context["expert_regions"] = Region.objects.filter(pk__in=access.expert_home_region_ids)
-        todo = ReviewAssignment.objects.filter(
-            expert_id=access.user_id, is_active=True, completed_at__isnull=True
-        ).count()
-        if todo:
-            steps.insert(
-                0,
-                Step(
-                    ngettext("%(n)s submission to review", "%(n)s submissions to review", todo) % {"n": todo},
-                    _("Confirm or change each pre-score; a change needs a reason."),
-                    reverse("expert_queue"),
-                    "warning",
-                    "patch-check",
-                ),
-            )
+        home.first = _expert_steps(access)
     if access.is_operator:
-        for campaign in campaigns:
-            waiting = (
-                campaign.submissions.filter(status__in=["prescored", "in_review"])
-                .exclude(pk__in=ReviewAssignment.objects.filter(is_active=True).values("submission"))
-                .count()
-            )
-            if waiting:
-                steps.append(
-                    Step(
-                        ngettext(
-                            "%(n)s submission waits for experts in «%(campaign)s»",
-                            "%(n)s submissions wait for experts in «%(campaign)s»",
-                            waiting,
-                        )
-                        % {"n": waiting, "campaign": campaign.title},
-                        "",
-                        reverse("campaign_experts", args=[campaign.slug]),
-                        "warning",
-                        "patch-check",
-                    )
-                )
-    if access.is_ministry or access.is_operator:
-        context["national_regions"] = Region.objects.annotate(
-            municipality_count=Count("municipalities", distinct=True),
-            participant_count=Count("municipalities__participations", distinct=True),
-            school_count=Count("municipalities__schools", distinct=True),
-        ).order_by("code")
-    context["steps"] = steps
-    return context
+        home.role_steps += _operator_steps()
+        home.last = _waiting_for_experts_steps(campaigns)
+    if access.is_coordinator:
+        home.role_steps += _coordinator_steps(access)
+    if access.is_organizer:
+        home.role_steps.append(_methodology_step(campaigns))
+    return home

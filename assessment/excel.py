@@ -22,7 +22,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from assessment.collection import MAX_TEXT, CollectionError, parse_links
 from assessment.models import Answer, Criterion, EvidenceLink, Score, Submission
 from assessment.tasks import schedule_link_checks
-from reports.exports import FORMULA_START, sheet_title
+from municipalities.tabular import FORMULA_START, sheet_title
 
 COLUMNS = [
     # key, header, width, editable

@@ -21,7 +21,6 @@ from assessment.models import Attachment, Criterion, EvidenceLink, MechanismAnal
 from assessment.scope import submissions_for
 from assessment.workflow import TransitionError
 from municipalities.access import access_for
-from reports.results import may_see_results
 
 # ASCII digits only, and no more of them than a database integer holds: int() would take "５", "1_000" or
 # twenty nines, and the database would then fail on them (a 500) instead of the view answering with a message.
@@ -124,7 +123,7 @@ def submission_detail(request, slug, code):
             "result": (result := Result.objects.filter(submission=submission).first()),
             "explanation": review.explain(submission) if result else None,
             # Ranks compare with every other participant: they are results, hidden until publication.
-            "ranks_visible": may_see_results(access, campaign),
+            "ranks_visible": access.may_see_results(campaign),
             "can_appeal": bool(result)
             and submission.status in ("finalized", "appealed")
             and access.can_fill_forms(submission.municipality_id)

@@ -59,6 +59,11 @@ class Methodology(models.Model):
     def criteria_total(self):
         return Criterion.objects.filter(mechanism__methodology=self).aggregate(total=Sum("max_points"))["total"] or 0
 
+    @cached_property
+    def criteria_count(self):
+        """How many criteria the methodology has (81 in 2020: 9 mechanisms × 9 components): data, not a constant."""
+        return Criterion.objects.filter(mechanism__methodology=self).count()
+
     def validation_errors(self):
         """Everything that keeps this methodology from being used by a campaign, as messages."""
         errors = []
@@ -314,10 +319,15 @@ class Campaign(models.Model):
     def current_stage(self):
         return self.stage_on(timezone.localdate())
 
-    @property
-    def is_finished(self):
+    def results_published_on(self, day):
+        """The results are published from the first day of the results stage: the one definition (who may see
+        them before is Access.may_see_results)."""
         results = self.stage_dates.get(Stage.RESULTS)
-        return bool(results and timezone.localdate() >= results.starts_on)
+        return bool(results and day >= results.starts_on)
+
+    @property
+    def results_published(self):
+        return self.results_published_on(timezone.localdate())
 
     def next_stage(self, day=None):
         """The next stage to start after `day`, with its period, for "what comes next" on dashboards."""

@@ -3,7 +3,6 @@ from django.urls import path
 from assessment import campaign_views, expert_views, form_views, region_views, score_views, views
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("methodology/", views.methodology, name="methodology"),
     path("methodology/<slug:code>/", views.methodology, name="methodology_version"),
     path("campaigns/", campaign_views.campaign_list, name="campaign_list"),

@@ -1,19 +1,9 @@
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch, Sum
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from assessment.dashboard import dashboard_for
 from assessment.models import Campaign, Criterion, Methodology
-from municipalities.access import access_for
-
-
-@login_required
-@require_safe
-def home(request):
-    context = dashboard_for(access_for(request.user), timezone.localdate())
-    return render(request, "home.html", context)
 
 
 @login_required

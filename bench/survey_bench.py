@@ -219,8 +219,8 @@ def build_data(directory):
     """The territory, a campaign whose survey is open today, its invitations, and the request file."""
     from assessment.models import Campaign, CampaignStage, Participation, Stage
     from assessment.services import methodology_import_file
+    from fixtures.demo_surveys import _answer_set
     from municipalities.models import Municipality, Region, School
-    from surveys.demo import _answer_set
     from surveys.models import Invitation, Respondent
     from surveys.services import invitations_create, questionnaires_import_file, questions_of
 

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "assessment",
     "surveys",
     "reports",
+    "fixtures",
 ]
 
 MIDDLEWARE = [

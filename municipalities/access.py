@@ -84,6 +84,11 @@ class Access:
     def can_edit_methodology(self):
         return self.is_operator
 
+    def may_see_results(self, campaign):
+        """Ranks and results compare every participant: before publication the operator and the ministry only,
+        after it every signed-in user."""
+        return self.is_national or (self.user_id is not None and campaign.results_published)
+
     def may_hold_survey_links(self, municipality):
         """Working survey links of a municipality's schools: the region hands them to the schools' own
         addresses; nobody appointed to the municipality being assessed may hold one (the answers feed its

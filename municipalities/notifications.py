@@ -1,7 +1,7 @@
 """Notifications: the one way an event reaches people — under the bell in the product and by e-mail.
 
-Every service that used to send an e-mail to users calls `notify`; e-mails to schools (survey links), which
-are not users, still go through `assessment.tasks.schedule_mail`, with the same templates."""
+Every service that e-mails users calls `notify`; e-mails to schools (survey links), which are not users, go
+through `municipalities.mail` directly, with the same templates."""
 
 from django.conf import settings
 from django.db import transaction
@@ -10,26 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import ngettext
 
+from municipalities.mail import email_message, schedule_mail
 from municipalities.models import Notification, NotificationSettings
-
-
-def email_message(to, subject, body, path="", *, greeting="", settings_link=True):
-    """One e-mail with a text and an HTML part, both from templates/emails/."""
-    context = {
-        "subject": subject,
-        "greeting": greeting,
-        "paragraphs": [p for p in body.split("\n\n") if p.strip()],
-        "body": body,
-        "url": f"{settings.SITE_URL}{path}" if path else "",
-        "settings_url": f"{settings.SITE_URL}{reverse('notification_settings')}" if settings_link else "",
-        "site_url": settings.SITE_URL,
-    }
-    return {
-        "to": list(to),
-        "subject": subject,
-        "body": render_to_string("emails/message.txt", context),
-        "html": render_to_string("emails/message.html", context),
-    }
 
 
 def _settings_of(user_ids):
@@ -42,8 +24,6 @@ def notify(users, kind, title, body="", path="", *, email_body=None, email_path=
 
     `email_body` and `email_path` replace the body and the link in the e-mail only: what must not be stored
     (a password link) goes there."""
-    from assessment.tasks import schedule_mail
-
     users = list({u.pk: u for u in users if u is not None}.values())
     if not users:
         return []
@@ -112,8 +92,6 @@ def settings_save(*, user, email_kinds, digest):
 def digests_send():
     """E-mail each person who takes the digest one message with everything that waited since the last one.
     Returns the number of digests sent. Run daily (`manage.py send_digests`)."""
-    from assessment.tasks import schedule_mail
-
     pending = list(
         Notification.objects.filter(email_pending=True)
         .exclude(user__email="")

@@ -13,6 +13,7 @@ from django.core.cache import cache
 from django.template import loader
 
 from config.client_ip import client_ip
+from municipalities.mail import schedule_mail
 
 PER_ADDRESS = 3  # letters an hour to one e-mail address
 PER_CLIENT = 10  # requests an hour from one client address
@@ -44,8 +45,6 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None
     ):
         # The letter is rendered here, in the reader's language, and only its text goes to the worker.
-        from assessment.tasks import schedule_mail
-
         subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
         message = {"to": [to_email], "subject": subject, "body": loader.render_to_string(email_template_name, context)}
         if html_email_template_name:

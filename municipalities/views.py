@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from municipalities import notifications as notices
 from municipalities.access import access_for
 from municipalities.api_auth import TokenError, api_token_create, api_token_revoke
+from municipalities.demo_accounts import demo_accounts
 from municipalities.forms import InviteForm, LoginForm, NotificationSettingsForm, SetPasswordForm
 from municipalities.models import MUNICIPAL_ROLES, ApiToken, Appointment, Invitation, Notification, Role
 from municipalities.people import (
@@ -39,8 +40,6 @@ class LoginView(auth_views.LoginView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         if settings.DEMO:
-            from municipalities.demo import demo_accounts
-
             context["demo_accounts"] = demo_accounts()
         return context
 

@@ -1,4 +1,5 @@
-"""The JSON API of the results (DESIGN.md §4): the campaigns, a campaign's ranking and a municipality's card.
+"""The JSON API of the results (a public interface, documented at /api/v1/): a campaign's ranking and a
+municipality's card.
 
 Read-only and scoped like the pages: a campaign or a municipality outside the viewer's scope is a 404, the same
 as one that does not exist. The serializers describe the responses for the OpenAPI schema; the data are built
@@ -10,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -19,13 +20,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from assessment.models import LevelBand, Result, ReviewAssignment, Score, Stage, Submission
-from assessment.scope import campaigns_for, submissions_for
+from assessment.api import CAMPAIGN_SLUG, MUNICIPALITY_CODE
+from assessment.models import LevelBand, Result, ReviewAssignment, Score, Submission
+from assessment.scope import submissions_for
 from municipalities.access import access_for
+from municipalities.api import UNAUTHORIZED, ApiView, CodeNameSerializer, DetailSerializer
 from municipalities.models import Municipality, Region
 from reports import results
 
@@ -36,31 +37,8 @@ RANKING_CACHE_SECONDS = 3600
 # --- the shapes, for the schema ------------------------------------------------------------------------------
 
 
-class CodeNameSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    name = serializers.CharField()
-
-
-class DetailSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-
-
 class ErrorsSerializer(serializers.Serializer):
     errors = serializers.ListField(child=serializers.CharField(), help_text="What is wrong with the query.")
-
-
-class CampaignSerializer(serializers.Serializer):
-    slug = serializers.CharField()
-    title = serializers.CharField()
-    year = serializers.IntegerField()
-    max_total = serializers.IntegerField(help_text="The methodology's maximum total (555 in 2020).")
-    stage = serializers.ChoiceField(
-        choices=Stage.choices, allow_null=True, help_text="The stage running today; null between stages."
-    )
-
-
-class CampaignListSerializer(serializers.Serializer):
-    results = CampaignSerializer(many=True)
 
 
 class RankingRowSerializer(serializers.Serializer):
@@ -139,57 +117,6 @@ NOT_FOUND = OpenApiResponse(DetailSerializer, description="No such campaign or m
 NO_RANKING = OpenApiResponse(
     DetailSerializer, description="No such campaign or region, or its results are not published to you yet."
 )
-UNAUTHORIZED = OpenApiResponse(DetailSerializer, description="Not logged in, or an unknown or revoked token.")
-
-# The path parameters, as the URL's `slug` converter accepts them: anything else is no such page.
-SLUG = {"type": "string", "pattern": r"^[-a-zA-Z0-9_]+$"}
-CAMPAIGN_SLUG = OpenApiParameter(
-    "slug", SLUG, OpenApiParameter.PATH, description="The campaign's short name, e.g. 2020-approbation."
-)
-MUNICIPALITY_CODE = OpenApiParameter(
-    "code", SLUG, OpenApiParameter.PATH, description="The municipality's code, e.g. elista."
-)
-
-
-class ApiView(APIView):
-    """The API's views: a 404 says «Not found.» in the request's language, whatever was not found (not Django's
-    "No Campaign matches the given query.", in English and naming a model) — the same as a URL the API does
-    not have (config.views.page_not_found)."""
-
-    def handle_exception(self, exc):
-        if isinstance(exc, Http404):
-            exc = NotFound()
-        return super().handle_exception(exc)
-
-
-# --- campaigns -----------------------------------------------------------------------------------------------
-
-
-def campaign_rows(access):
-    campaigns = (
-        campaigns_for(access).select_related("methodology").prefetch_related("stages").order_by("-year", "title")
-    )
-    rows = []
-    for campaign in campaigns:
-        stage = campaign.current_stage
-        rows.append(
-            {
-                "slug": campaign.slug,
-                "title": campaign.title,
-                "year": campaign.year,
-                "max_total": campaign.methodology.max_total,
-                "stage": stage.value if stage else None,
-            }
-        )
-    return rows
-
-
-class CampaignListView(ApiView):
-    """The campaigns you take part in (every campaign for the national roles and the experts)."""
-
-    @extend_schema(operation_id="campaign_list", responses={200: CampaignListSerializer, 401: UNAUTHORIZED})
-    def get(self, request):
-        return Response({"results": campaign_rows(access_for(request.user))})
 
 
 # --- the ranking ---------------------------------------------------------------------------------------------
@@ -443,7 +370,7 @@ def municipality_card(access, submission):
     if result is not None:
         total, share, level = result.total, float(result.share), result.level
         # The rank compares with every other participant: a result, hidden until publication.
-        rank = result.rank_country if results.may_see_results(access, campaign) else None
+        rank = result.rank_country if access.may_see_results(campaign) else None
         by_mechanism = []
         for code in mechanisms:
             entry = result.mechanisms.get(code) or {"points": sums.get(code, 0), "max": maxima[code], "level": None}

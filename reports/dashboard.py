@@ -5,9 +5,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from assessment.dashboard import Step
 from assessment.models import Result, Stage
-from reports.results import is_published, may_see_results
+from municipalities.home import Step
 
 
 def results_steps(access, campaigns):
@@ -17,7 +16,7 @@ def results_steps(access, campaigns):
     steps = []
     today = timezone.localdate()
     for campaign in campaigns:
-        if not counts.get(campaign.pk) or not may_see_results(access, campaign):
+        if not counts.get(campaign.pk) or not access.may_see_results(campaign):
             continue
         period = campaign.stage_dates.get(Stage.RESULTS)
         if period and today > period.ends_on:
@@ -27,7 +26,7 @@ def results_steps(access, campaigns):
                 Step(
                     _("Results of «%(campaign)s»") % {"campaign": campaign.title},
                     _("Regions and municipalities compared, levels by region, regional reports.")
-                    if is_published(campaign)
+                    if campaign.results_published
                     else _("Not published yet: only the operator and the ministry see them."),
                     reverse("ministry_dashboard", args=[campaign.slug]),
                     "success",

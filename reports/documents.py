@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from assessment import review
 from assessment.models import Answer, EvidenceLink, Result, Submission
 from municipalities.models import School
+from municipalities.tabular import Column, Sheet, xlsx_bytes
 from reports import charts
-from reports.exports import Column, Sheet, xlsx_bytes
 from reports.models import ReportJob
 from reports.results import LEVELS, component_strengths, criteria_of, level_labels, mechanisms_of
 from reports.scorecard import card_for, scorecard

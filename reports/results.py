@@ -6,19 +6,13 @@ from decimal import Decimal
 
 from django.db.models import Count, Max, Q, Sum
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 
 from assessment import review, scoring
-from assessment.models import Campaign, Criterion, LevelBand, Mechanism, Result, Stage
+from assessment.models import Campaign, Criterion, LevelBand, Mechanism, Result
 from assessment.scope import submissions_for
 from municipalities.models import Municipality, Region
 
 LEVELS = scoring.LEVELS
-
-
-def is_published(campaign, today=None):
-    period = campaign.stage_dates.get(Stage.RESULTS)
-    return bool(period and (today or timezone.localdate()) >= period.starts_on)
 
 
 def results_version(campaign):
@@ -28,19 +22,12 @@ def results_version(campaign):
     return f"{agg['n']}:{agg['at'].isoformat() if agg['at'] else '-'}:{agg['v'] or 0}"
 
 
-def may_see_results(access, campaign):
-    """Before publication the operator and the ministry only; after it, every logged-in user."""
-    if access.is_national:
-        return True
-    return access.user_id is not None and is_published(campaign)
-
-
 def campaign_results_for(access, slug):
     """The campaign whose results the user may see, or a 404 (the same as a campaign that does not exist)."""
     from django.http import Http404
 
     campaign = get_object_or_404(Campaign.objects.select_related("methodology").prefetch_related("stages"), slug=slug)
-    if not may_see_results(access, campaign):
+    if not access.may_see_results(campaign):
         raise Http404
     return campaign
 
@@ -123,7 +110,7 @@ def ranking(campaign, filters=None):
 
 
 def row_dict(result, labels, *, regional=False):
-    """A ranking row as the API and the exports give it (DESIGN.md §4)."""
+    """A ranking row as the API and the exports give it (a public interface, documented at /api/v1/)."""
     m = result.municipality
     return {
         "rank": result.rank_region if regional else result.rank_country,

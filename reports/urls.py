@@ -3,6 +3,7 @@ from django.urls import path
 from reports import views
 
 urlpatterns = [
+    path("", views.home, name="home"),
     path("campaigns/<slug:slug>/results/", views.ranking, name="ranking"),
     path("campaigns/<slug:slug>/results/export.<str:fmt>", views.ranking_export, name="ranking_export"),
     path("campaigns/<slug:slug>/results/regions/", views.region_ranking, name="region_ranking"),

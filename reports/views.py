@@ -10,7 +10,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
@@ -19,14 +19,22 @@ from assessment import review
 from assessment.models import Submission
 from municipalities.access import access_for
 from municipalities.models import Municipality, Region
+from municipalities.tabular import XLSX_TYPE, Column, Sheet, csv_text, download, xlsx_bytes
 from reports import charts, results, scorecard
-from reports.exports import XLSX_TYPE, Column, Sheet, csv_text, download, xlsx_bytes
+from reports.home import dashboard_for
 from reports.models import ReportJob
 from reports.services import report_request
 from surveys.models import Response
 
 PAGE_SIZE = 50
 EXPORT_FORMATS = ("xlsx", "csv", "json")
+
+
+@login_required
+@require_safe
+def home(request):
+    """What each role does next, from every floor of the house (reports.home)."""
+    return render(request, "home.html", dashboard_for(access_for(request.user), timezone.localdate()))
 
 
 def _filters(request):
@@ -73,7 +81,7 @@ def ranking(request, slug):
             "kinds": Municipality.Kind.choices,
             "mechanisms": results.mechanisms_of(campaign),
             "query": query.urlencode(),
-            "published": results.is_published(campaign),
+            "published": campaign.results_published,
             "total_count": page.paginator.count,
             # The table of a page changes only with the results: rendered once per version, query and page.
             "table_key": f"{campaign.pk}:{results.results_version(campaign)}:{query.urlencode()}:{page.number}:"
@@ -301,7 +309,7 @@ def _job_for(request, pk):
     municipality's scorecard for a feedback report."""
     access = access_for(request.user)
     job = get_object_or_404(ReportJob.objects.select_related("campaign", "region", "municipality"), pk=pk)
-    if not results.may_see_results(access, job.campaign):
+    if not access.may_see_results(job.campaign):
         raise Http404
     if job.region_id and not access.regions().filter(pk=job.region_id).exists():
         raise Http404

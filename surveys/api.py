@@ -1,13 +1,14 @@
-"""Read-only JSON of the survey (DESIGN.md §4), scoped like the pages."""
+"""Read-only JSON of the survey (a public interface, documented at /api/v1/), scoped like the pages."""
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from assessment.api import CAMPAIGN_SLUG
 from assessment.scope import campaigns_for
 from municipalities.access import access_for
-from reports.api import CAMPAIGN_SLUG, UNAUTHORIZED, ApiView, DetailSerializer
+from municipalities.api import UNAUTHORIZED, ApiView, DetailSerializer
 from surveys import stats
 
 

@@ -5,7 +5,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from assessment.dashboard import Step
+from municipalities.home import Step
 from municipalities.models import Municipality, Region
 from surveys import stats
 from surveys.models import Invitation

@@ -18,9 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessment.models import Campaign, CampaignStage, Mechanism, Stage
-from assessment.tasks import schedule_mail
+from municipalities.mail import email_message, schedule_mail
 from municipalities.models import School
-from municipalities.notifications import email_message
 from surveys import answers as A
 from surveys.models import (
     PUBLICATION_STEP,

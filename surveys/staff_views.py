@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST, require_safe
 from assessment.campaign_views import campaign_for
 from assessment.scope import submissions_for
 from municipalities.models import School
-from reports.exports import Column, Sheet, csv_response, xlsx_response
+from municipalities.tabular import Column, Sheet, csv_response, xlsx_response
 from surveys import services, stats
 from surveys.answers import pages
 from surveys.models import MIN_GROUP, PUBLICATION_STEP, Invitation, Questionnaire, Respondent

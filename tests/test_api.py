@@ -1,4 +1,5 @@
-"""The JSON API (DESIGN.md §4): personal tokens, the campaigns, the ranking with its ETag, the municipality's card
+"""The JSON API (a public interface, documented at /api/v1/): personal tokens, the campaigns, the ranking with
+its ETag, the municipality's card
 with points per role and stage, the documentation page and the schema."""
 
 import hashlib
@@ -13,10 +14,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessment import review
+from assessment.api import CampaignListSerializer
 from assessment.models import CampaignStage, Criterion, ReviewAssignment, Score, Stage, Submission
 from municipalities.api_auth import api_token_create
 from municipalities.models import ApiToken
-from reports.api import CampaignListSerializer, MunicipalityCardSerializer, RankingSerializer
+from reports.api import MunicipalityCardSerializer, RankingSerializer
 
 ROW_KEYS = {"rank", "municipality", "region", "total", "max_total", "share", "level", "level_label", "mechanisms"}
 CARD_KEYS = {

@@ -91,7 +91,7 @@ def test_the_reset_letter_is_sent_by_the_task_worker_not_in_the_request(
 ):
     from types import SimpleNamespace
 
-    from assessment import tasks
+    from municipalities import mail as tasks
 
     UserFactory(username="real-user", email="real@example.org")
     enqueued = []

@@ -700,9 +700,9 @@ def test_a_forged_survey_page_or_action_is_never_a_500(survey, client):
 def test_survey_free_text_is_shown_escaped_to_the_staff(survey_campaign, world, as_role):
     import random
 
+    from fixtures.demo_surveys import _answer_set
     from surveys import answers as A
     from surveys import services
-    from surveys.demo import _answer_set
     from surveys.models import PUBLICATION_STEP, Invitation, Respondent
     from tests.factories import SchoolFactory
 

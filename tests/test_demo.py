@@ -76,7 +76,7 @@ def test_the_2026_campaign_is_collecting_data(demo):
     campaign = Campaign.objects.get(slug="2026")
 
     assert campaign.current_stage == "data_collection" or campaign.current_stage == "surveys"
-    assert Campaign.objects.get(slug="2020-approbation").is_finished
+    assert Campaign.objects.get(slug="2020-approbation").results_published
 
 
 def test_the_login_page_lists_demo_accounts_only_in_demo_mode(demo, client, settings):

@@ -24,7 +24,6 @@ from assessment.models import (
     Submission,
 )
 from municipalities.models import Appointment, Municipality, Region, Role, School
-from reports.results import is_published
 from surveys import answers as A
 from surveys.models import PUBLICATION_STEP, Invitation, Question, Response, ResponseAnswer
 
@@ -157,7 +156,7 @@ def test_every_submission_is_finalized_with_81_scores_in_each_round_and_a_result
     generate()
 
     campaign = Campaign.objects.get(slug="national")
-    assert is_published(campaign, today=TODAY)
+    assert campaign.results_published_on(TODAY)
     submissions = campaign.submissions.annotate(
         pre=Count("scores", filter=Q(scores__round="prescore", scores__is_current=True)),
         expert=Count("scores", filter=Q(scores__round="expert", scores__is_current=True)),

@@ -110,8 +110,8 @@ def build_world(secret_key):
     from assessment import review
     from assessment.models import Campaign, Criterion, Score, Stage, Submission
     from assessment.services import campaign_save, methodology_import_file
+    from fixtures.demo_surveys import _answer_set
     from municipalities.models import Appointment, Municipality, Region, Role, School
-    from surveys.demo import _answer_set
     from surveys.models import Invitation, Respondent
     from surveys.services import invitations_create, questionnaires_import_file, questions_of
 

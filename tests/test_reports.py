@@ -329,13 +329,13 @@ def test_the_feedback_report_lists_targeted_recommendations(finalized, world):
 
 
 def test_a_failed_job_says_so(finalized, world, monkeypatch, as_role):
-    from reports import services
+    from reports import tasks
 
     job = ReportJob.objects.create(kind="region_pdf", campaign=finalized, region=world.region, results_key="x")
     monkeypatch.setattr(documents, "build", lambda job, progress: 1 / 0)
 
     with pytest.raises(ZeroDivisionError):
-        services.report_run(job)
+        tasks.report_run(job)
 
     job.refresh_from_db()
     page = as_role(world, "coordinator").get(reverse("report_status", args=[job.pk]))

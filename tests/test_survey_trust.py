@@ -15,9 +15,9 @@ from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from fixtures.demo_surveys import _answer_set
 from municipalities.models import Appointment, Role
 from surveys import services, stats
-from surveys.demo import _answer_set
 from surveys.models import PUBLICATION_STEP, Draft, Invitation, Response
 from tests.factories import SchoolFactory
 

@@ -16,10 +16,10 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from assessment.models import CampaignStage, Stage
+from fixtures.demo_surveys import _answer_set
 from municipalities.models import Municipality
 from surveys import answers as A
 from surveys import services, stats
-from surveys.demo import _answer_set
 from surveys.models import (
     MIN_GROUP,
     Draft,
