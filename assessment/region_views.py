@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from assessment import collection, excel
+from assessment import collection, excel_export, excel_import
 from assessment.campaign_views import campaign_for
 from assessment.forms import ImportForm
 from assessment.models import Attachment, EvidenceLink
@@ -120,7 +120,7 @@ def region_remind(request, slug, code):
 def region_export(request, slug, code):
     access, campaign, region = region_for(request, slug, code)
     municipalities = [s.municipality for s in region_rows(campaign, region)]
-    data = excel.export_workbook(campaign=campaign, municipalities=municipalities)
+    data = excel_export.export_workbook(campaign=campaign, municipalities=municipalities)
     response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     filename = f"muko-{campaign.slug}-{region.code}.xlsx"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -137,8 +137,8 @@ def region_import(request, slug, code):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data["file"].read()
         try:
-            result = excel.import_workbook(data, campaign=campaign, user=request.user, access=access)
-        except excel.ImportRejected as exc:
+            result = excel_import.import_workbook(data, campaign=campaign, user=request.user, access=access)
+        except excel_import.ImportRejected as exc:
             errors = exc.errors
         else:
             if result.changed:

@@ -50,7 +50,7 @@ def main():
         from django.contrib.auth import get_user_model
         from openpyxl import load_workbook
 
-        from assessment import excel
+        from assessment import excel_export, excel_import
         from assessment.models import Campaign, Stage
         from assessment.services import campaign_save, methodology_import_file
         from municipalities.access import access_for
@@ -74,8 +74,8 @@ def main():
             by=user,
         )
         ordered = list(Municipality.objects.filter(region=region).in_display_order())
-        data, export_s = timed(lambda: excel.export_workbook(campaign=campaign, municipalities=ordered))
-        export_mb = peak_python_mb(lambda: excel.export_workbook(campaign=campaign, municipalities=ordered))
+        data, export_s = timed(lambda: excel_export.export_workbook(campaign=campaign, municipalities=ordered))
+        export_mb = peak_python_mb(lambda: excel_export.export_workbook(campaign=campaign, municipalities=ordered))
 
         workbook = load_workbook(io.BytesIO(data))
         for ws in workbook.worksheets:
@@ -92,11 +92,11 @@ def main():
 
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         access = access_for(user)
-        result, import_s = timed(lambda: excel.import_workbook(filled, campaign=campaign, user=user, access=access))
+        result, import_s = timed(lambda: excel_import.import_workbook(filled, campaign=campaign, user=user, access=access))
         rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        again, reimport_s = timed(lambda: excel.import_workbook(filled, campaign=campaign, user=user, access=access))
+        again, reimport_s = timed(lambda: excel_import.import_workbook(filled, campaign=campaign, user=user, access=access))
         import_mb = peak_python_mb(
-            lambda: excel.read_workbook(filled, campaign=campaign, allowed_municipalities=ordered)
+            lambda: excel_import.read_workbook(filled, campaign=campaign, allowed_municipalities=ordered)
         )
         assert len(result.changed) == MUNICIPALITIES and not again.changed
         figures = {

@@ -28,7 +28,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext
 from openpyxl import load_workbook
 
-from assessment import excel, linkcheck
+from assessment import excel_import, linkcheck
 from assessment.collection import CollectionError, validate_upload
 from assessment.forms import CampaignForm
 from assessment.models import (
@@ -219,8 +219,8 @@ def test_bombs_are_refused_in_bounded_time_and_memory(name, campaign, world):
     tracemalloc.start()
     started = time.monotonic()
     try:
-        with pytest.raises(excel.ImportRejected) as rejected:
-            excel.import_workbook(data, campaign=campaign, user=user, access=access_for(user))
+        with pytest.raises(excel_import.ImportRejected) as rejected:
+            excel_import.import_workbook(data, campaign=campaign, user=user, access=access_for(user))
         elapsed = time.monotonic() - started
         _current, peak = tracemalloc.get_traced_memory()
     finally:

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from assessment import excel
+from assessment import excel_export, excel_import
 from assessment.models import Answer, Campaign, EvidenceLink, Score, Submission
 from municipalities.access import access_for
 from municipalities.models import Municipality
@@ -32,7 +32,7 @@ def coordinator(demo):
 
 def export(campaign, region="43"):
     municipalities = list(Municipality.objects.filter(region__code=region).in_display_order())
-    return excel.export_workbook(campaign=campaign, municipalities=municipalities)
+    return excel_export.export_workbook(campaign=campaign, municipalities=municipalities)
 
 
 def edit(data, sheet, changes):
@@ -48,7 +48,7 @@ def edit(data, sheet, changes):
 
 
 def run_import(data, campaign, user):
-    return excel.import_workbook(data, campaign=campaign, user=user, access=access_for(user))
+    return excel_import.import_workbook(data, campaign=campaign, user=user, access=access_for(user))
 
 
 def test_export_has_a_sheet_per_municipality_with_the_right_columns(demo):
@@ -149,7 +149,7 @@ def test_one_bad_cell_rejects_the_whole_file(demo, coordinator, changes, message
     data = edit(export(demo), "Орловский район", {**good, **changes})
     before = Answer.objects.count(), EvidenceLink.objects.count(), Score.objects.count()
 
-    with pytest.raises(excel.ImportRejected) as rejected:
+    with pytest.raises(excel_import.ImportRejected) as rejected:
         run_import(data, demo, coordinator)
 
     assert any(message in str(e) for e in rejected.value.errors), rejected.value.errors
@@ -183,7 +183,7 @@ def make_zip(files):
     ],
 )
 def test_files_that_are_not_plain_workbooks_are_refused(demo, coordinator, data, message):
-    with pytest.raises(excel.ImportRejected) as rejected:
+    with pytest.raises(excel_import.ImportRejected) as rejected:
         run_import(data, demo, coordinator)
 
     assert message in rejected.value.errors[0]
@@ -197,7 +197,7 @@ def test_too_many_rows_are_refused(demo, coordinator):
     out = io.BytesIO()
     workbook.save(out)
 
-    with pytest.raises(excel.ImportRejected) as rejected:
+    with pytest.raises(excel_import.ImportRejected) as rejected:
         run_import(out.getvalue(), demo, coordinator)
 
     assert any("500" in e for e in rejected.value.errors)
@@ -209,7 +209,7 @@ def test_a_missing_column_is_named(demo, coordinator):
     out = io.BytesIO()
     workbook.save(out)
 
-    with pytest.raises(excel.ImportRejected) as rejected:
+    with pytest.raises(excel_import.ImportRejected) as rejected:
         run_import(out.getvalue(), demo, coordinator)
 
     assert any("«Ссылки»" in e for e in rejected.value.errors)
@@ -221,7 +221,7 @@ def test_another_regions_coordinator_cannot_import(demo):
     other = get_user_model().objects.get(username="coordinator-08")
     data = edit(export(demo), "Орловский район", {(2, "Описание"): "x"})
 
-    with pytest.raises(excel.ImportRejected) as rejected:
+    with pytest.raises(excel_import.ImportRejected) as rejected:
         run_import(data, demo, other)
 
     assert "orlov" in " ".join(rejected.value.errors) or "kirov" in " ".join(rejected.value.errors)
@@ -231,7 +231,7 @@ def test_a_changed_sheet_of_a_submission_past_submitted_is_refused(demo, coordin
     Submission.objects.filter(campaign=demo, municipality__code="kumeny").update(status="prescored")
     data = edit(export(demo), "Куменский район", {(2, "Описание"): "Перезапись"})
 
-    with pytest.raises(excel.ImportRejected) as rejected:
+    with pytest.raises(excel_import.ImportRejected) as rejected:
         run_import(data, demo, coordinator)
     unchanged = run_import(export(demo), demo, coordinator)  # the same sheet unchanged is skipped silently
 
@@ -272,7 +272,33 @@ def test_import_command_fails_cleanly_on_bad_input(demo, tmp_path):
 def test_a_file_over_the_size_limit_is_refused(demo, coordinator, settings):
     settings.IMPORT_MAX_BYTES = 1000
 
-    with pytest.raises(excel.ImportRejected) as rejected:
+    with pytest.raises(excel_import.ImportRejected) as rejected:
         run_import(export(demo), demo, coordinator)
 
     assert "МБ" in rejected.value.errors[0]
+
+
+def test_imported_pre_scores_remember_the_evidence_as_a_scored_page_does(world, campaign):
+    """Before, the import wrote pre-scores without the evidence snapshot the scoring page takes, so a page that
+    changed after an imported score never showed «changed since scoring»."""
+    from assessment.models import Criterion
+
+    submission = campaign.submissions.get(municipality=world.municipality)
+    criterion = Criterion.objects.get(mechanism__methodology=campaign.methodology, code="1.1.2")
+    answer = Answer.objects.create(submission=submission, criterion=criterion, description="Приказ № 12")
+    link = EvidenceLink.objects.create(answer=answer, url="https://uo.example.ru/prikaz-12.pdf", sha256="a" * 64)
+    municipalities = [world.municipality]
+    data = excel_export.export_workbook(campaign=campaign, municipalities=municipalities)
+    sheet = load_workbook(io.BytesIO(data)).sheetnames[0]
+    row = 2 + list(
+        Criterion.objects.filter(mechanism__methodology=campaign.methodology)
+        .order_by("mechanism__order", "component__order")
+        .values_list("code", flat=True)
+    ).index("1.1.2")
+
+    run_import(edit(data, sheet, {(row, "Балл координатора"): 7}), campaign, world.users["coordinator"])
+
+    score = Score.objects.get(submission=submission, criterion=criterion, round="prescore", is_current=True)
+    link.refresh_from_db()
+    assert score.points == 7
+    assert link.sha256_at_scoring == "a" * 64

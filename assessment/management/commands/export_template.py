@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from assessment import excel
+from assessment import excel_export
 from assessment.models import Campaign
 from municipalities.models import Region
 
@@ -21,7 +21,7 @@ class Command(BaseCommand):
         if region is None:
             raise CommandError("Регион не найден.")
         municipalities = list(region.municipalities.filter(participations__campaign=campaign).in_display_order())
-        data = excel.export_workbook(campaign=campaign, municipalities=municipalities)
+        data = excel_export.export_workbook(campaign=campaign, municipalities=municipalities)
         with open(output, "wb") as f:
             f.write(data)
         self.stdout.write(f"{output}: {len(municipalities)} листов.")

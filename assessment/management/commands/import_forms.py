@@ -3,7 +3,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from assessment import excel
+from assessment import excel_import
 from assessment.models import Campaign
 from municipalities.access import access_for
 
@@ -27,10 +27,10 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"Файл не найден: {file}")
         try:
-            result = excel.import_workbook(
+            result = excel_import.import_workbook(
                 path.read_bytes(), campaign=campaign, user=account, access=access_for(account)
             )
-        except excel.ImportRejected as exc:
+        except excel_import.ImportRejected as exc:
             for error in exc.errors:
                 self.stderr.write(str(error))
             raise CommandError(exc.message) from None
