@@ -9,10 +9,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from assessment.forms import CampaignForm, MaterialForm
-from assessment.models import Campaign, CampaignStage, Material, Stage
+from assessment.basis import basis_for, can_edit_document
+from assessment.forms import CampaignDocumentForm, CampaignForm, MaterialForm
+from assessment.holidays import campaign_summer_stages, summer_stages
+from assessment.models import Campaign, CampaignStage, Material
 from assessment.scope import campaigns_for, can_edit_material, materials_for, submissions_for
-from assessment.services import CampaignError, campaign_save
+from assessment.services import CampaignError, campaign_document_add, campaign_document_remove, campaign_save
 from municipalities.access import access_for
 from municipalities.models import Region
 
@@ -44,6 +46,15 @@ def campaign_list(request):
     return render(request, "campaigns/list.html", {"campaigns": campaigns, "can_create": access.is_operator})
 
 
+def summer_message(titles):
+    """The warning a saved campaign gets when `titles` (its collection or survey stages) run into July–August."""
+    return _(
+        "%(stages)s: in July–August, when many specialists of the education authorities are on leave (in 2020 this "
+        "is what went wrong). Make sure every municipality has a deputy organizer (the people page), and grant an "
+        "extension of the deadline to a municipality that needs one (its form page, «Extend the deadline»)."
+    ) % {"stages": "; ".join(str(t) for t in titles)}
+
+
 def _campaign_form(request, campaign):
     access = access_for(request.user)
     access.require(access.is_operator)
@@ -55,21 +66,23 @@ def _campaign_form(request, campaign):
                 stages=form.stages(),
                 municipalities=form.cleaned_data["municipalities"],
                 by=request.user,
+                titles=form.titles(),
             )
         except CampaignError as exc:
             form.add_error("municipalities", str(exc))
         else:
             messages.success(request, _("The campaign «%(title)s» is saved.") % {"title": saved.title})
+            summer = campaign_summer_stages(saved, until_over_on=timezone.localdate())
+            if summer:
+                messages.warning(request, summer_message(p.display_title for p in summer))
             return redirect("campaign_detail", saved.slug)
-    summer = False
-    if form.is_bound and form.is_valid() is not None:
-        start = form.cleaned_data.get(f"{Stage.DATA_COLLECTION}_start")
-        end = form.cleaned_data.get(f"{Stage.DATA_COLLECTION}_end")
-        # The 2020 pilot collected data in July and August, with the specialists on leave.
-        summer = bool(start and end) and (start.month in (7, 8) or end.month in (7, 8))
+    # The 2020 approbation collected data in July and August, with the specialists on leave.
+    summer = summer_stages(form.periods()) if form.is_bound else []
     regions = Region.objects.order_by("code")
     return render(
-        request, "campaigns/form.html", {"form": form, "campaign": campaign, "regions": regions, "summer": summer}
+        request,
+        "campaigns/form.html",
+        {"form": form, "campaign": campaign, "regions": regions, "summer": [s.label for s in summer]},
     )
 
 
@@ -113,8 +126,59 @@ def campaign_detail(request, slug):
             "can_edit": access.is_operator,
             "results_visible": access.may_see_results(campaign) and campaign.results.exists(),
             "material_count": materials_for(access, campaign).count(),
+            "basis": list(basis_for(access, campaign)),
+            "can_add_basis": access.is_operator or access.is_coordinator,
+            "summer": campaign_summer_stages(campaign, until_over_on=today),
+            "progress_regions": [r for r in regions if access.follows_region(r.pk)],
         },
     )
+
+
+def _basis_form(request, access, campaign):
+    # A coordinator records their own region's documents; the operator any region's, or a federal one.
+    regions = None if access.is_operator else access.regions().order_by("code")
+    return CampaignDocumentForm(request.POST or None, request.FILES or None, campaign=campaign, regions=regions)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def campaign_basis(request, slug):
+    """The letters and orders the campaign runs under; the operator and the coordinators add to them."""
+    access, campaign = campaign_for(request, slug)
+    can_add = access.is_operator or access.is_coordinator
+    form = _basis_form(request, access, campaign) if can_add else None
+    if request.method == "POST":
+        access.require(can_add)
+        if form.is_valid():
+            document = campaign_document_add(campaign=campaign, document=form.save(commit=False))
+            messages.success(request, _("The document «%(title)s» is added.") % {"title": document.title})
+            return redirect("campaign_basis", campaign.slug)
+    documents = list(basis_for(access, campaign))
+    for document in documents:
+        document.editable = can_edit_document(access, document)
+    return render(request, "campaigns/basis.html", {"campaign": campaign, "documents": documents, "form": form})
+
+
+@login_required
+@require_POST
+def campaign_basis_remove(request, slug, pk):
+    access, campaign = campaign_for(request, slug)
+    document = get_object_or_404(basis_for(access, campaign), pk=pk)
+    access.require(can_edit_document(access, document))
+    campaign_document_remove(document=document)
+    messages.success(request, _("The document «%(title)s» is removed.") % {"title": document.title})
+    return redirect("campaign_basis", campaign.slug)
+
+
+@login_required
+@require_safe
+def campaign_basis_file(request, slug, pk):
+    access, campaign = campaign_for(request, slug)
+    document = get_object_or_404(basis_for(access, campaign), pk=pk)
+    if not document.file:
+        raise Http404
+    name = document.file.name.rsplit("/", 1)[-1]
+    return FileResponse(document.file.open("rb"), as_attachment=True, filename=name)
 
 
 @login_required

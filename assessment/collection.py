@@ -4,6 +4,7 @@ for the user and changes nothing."""
 
 import hashlib
 import ipaddress
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import PurePosixPath
@@ -56,6 +57,32 @@ class ConflictError(CollectionError):
 
 
 # --- reading ---------------------------------------------------------------------------------------------
+
+# ASCII digits only, and no more of them than a database integer holds: int() would take "５", "1_000" or
+# twenty nines, and the database would then fail on them (a 500) instead of the view answering with a message.
+WHOLE = re.compile(r"-?[0-9]{1,9}")
+
+
+def whole_number(value):
+    """A number read from a form field (a hidden version, an id): the int, None when blank, ValueError for
+    anything else, so that the view answers 400 with a message (or 404 for an id). Points have their own rule
+    (scoring.points_from_text)."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if not WHOLE.fullmatch(value):
+        raise ValueError(value)
+    return int(value)
+
+
+def form_version(value):
+    """The version a block was loaded at (hidden in the form): a tampered or damaged one is refused with
+    a message like any other field, never a 500 when it is compared with the stored one."""
+    try:
+        return whole_number(value)
+    except ValueError:
+        message = _("The form was sent damaged: reload the page and try again.")
+        raise CollectionError(message, errors={"version": message}) from None
 
 
 def plain_text(value):
@@ -126,12 +153,23 @@ def parse_links(text):
 
 
 def answer_problems(criterion, description, link_count, file_count):
-    """Why this answer cannot count as complete (empty list: it can)."""
+    """Why this answer cannot count as complete (empty list: it can). Where the criterion requires evidence the
+    experts look for a page of the authority's website (seed 004: «МОУО не были представлены ссылки с сайтов»),
+    so it takes at least one link; a file is welcome beside it but does not replace it. Where it does not, the
+    description is enough. `file_count` is kept for the callers: files no longer decide completeness."""
     problems = []
     if not (description or "").strip():
         problems.append(_("no description of what is in place"))
-    if criterion.evidence_required and not (link_count or file_count):
-        problems.append(_("no evidence: give a link to the authority's website or attach a file"))
+    if criterion.evidence_required and not link_count:
+        if file_count:
+            problems.append(
+                _(
+                    "no link to the authority's website: this criterion needs a link to a page of the "
+                    "authority's site; an attached file is welcome as well but does not replace the link"
+                )
+            )
+        else:
+            problems.append(_("no link to the authority's website: this criterion needs a link to a page of its site"))
     return problems
 
 
@@ -309,6 +347,43 @@ def analysis_save(*, submission, mechanism, by, conclusions, problems, measures,
     _touch(submission, now)
     analysis.refresh_from_db()
     return analysis
+
+
+@transaction.atomic
+def mechanism_save(*, submission, mechanism, by, blocks, analysis):
+    """Save a mechanism page sent as one form (without JavaScript): every criterion block and the analysis, or
+    nothing. `blocks` is {criterion: {"description", "links", "complete", "version"}} and `analysis`
+    {"conclusions", "problems", "measures", "version"}, as posted (versions as text); a refusal names each
+    refused block in its `errors` (by criterion code, "analysis" for the analysis)."""
+    errors = {}
+    for criterion, data in blocks.items():
+        try:
+            answer_save(
+                submission=submission,
+                criterion=criterion,
+                by=by,
+                description=data["description"],
+                links_text=data["links"],
+                complete=data["complete"],
+                version=form_version(data["version"]),
+            )
+        except CollectionError as exc:
+            errors[criterion.code] = exc.message
+    try:
+        analysis_save(
+            submission=submission,
+            mechanism=mechanism,
+            by=by,
+            conclusions=analysis["conclusions"],
+            problems=analysis["problems"],
+            measures=analysis["measures"],
+            version=form_version(analysis["version"]),
+        )
+    except CollectionError as exc:
+        errors["analysis"] = exc.message
+    if errors:
+        # Raised inside the transaction: the blocks that were saved are rolled back with it.
+        raise CollectionError(_("Nothing was saved: correct the marked blocks."), errors=errors)
 
 
 SIGNATURES = {

@@ -9,6 +9,8 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from assessment.holidays import campaign_summer_stages
+from assessment.measure_selectors import measure_steps
 from assessment.models import Campaign, CampaignStage, ReviewAssignment, Stage
 from assessment.scope import campaigns_for
 from municipalities.home import Step
@@ -228,6 +230,20 @@ class AssessmentHome:
     last: list = field(default_factory=list)  # after every other step: what waits for experts
 
 
+def _summer(access, campaign, today):
+    """The campaign's collection and survey stages still to run in July–August, for the people who can arrange
+    deputies and extensions (the operator, the coordinators), with the regions whose progress pages they use."""
+    if not (access.is_operator or access.is_coordinator):
+        return [], []
+    stages = campaign_summer_stages(campaign, until_over_on=today)
+    if not stages:
+        return [], []
+    regions = Region.objects.filter(municipalities__participations__campaign=campaign).distinct().order_by("code")
+    if not access.is_operator:
+        regions = regions.filter(pk__in=access.coordinated_region_ids)
+    return stages, list(regions)
+
+
 def assessment_home(access, today):
     campaigns = visible_campaigns(access)
     for campaign in campaigns:
@@ -236,7 +252,9 @@ def assessment_home(access, today):
             for p in campaign.stages.all()
         ]
         campaign.running = [t["period"] for t in campaign.timeline if t["current"]]
+        campaign.summer, campaign.summer_regions = _summer(access, campaign, today)
     home = AssessmentHome(campaigns, campaign_steps=_campaign_steps(access, campaigns, today))
+    home.campaign_steps += measure_steps(access, today)  # plans of measures: drafting, approving, overdue
     if access.is_expert:
         home.first = _expert_steps(access)
     if access.is_operator:

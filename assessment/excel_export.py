@@ -13,6 +13,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from assessment.models import Answer, Criterion, EvidenceLink, Score, Submission
+from assessment.sites import on_authority_site
 from municipalities.tabular import FORMULA_START, sheet_title
 
 COLUMNS = [
@@ -25,6 +26,8 @@ COLUMNS = [
     ("description", "Описание", 60, True),
     ("links", "Ссылки", 45, True),
     ("points", "Балл координатора", 14, True),
+    # Read only: which of the links are off the authority's own site (assessment/sites.py); the import ignores it.
+    ("off_site", "Ссылки вне сайта МОУО", 30, False),
     ("municipality", "Код муниципалитета", 18, False),
 ]
 HEADERS = {key: header for key, header, _w, _e in COLUMNS}
@@ -84,6 +87,7 @@ def _add_styles(workbook):
 
 def _row(criterion, municipality, submission, values):
     key = (submission.pk if submission else None, criterion.pk)
+    links = values.links.get(key, [])
     return [
         criterion.code,
         f"{criterion.mechanism.code}. {criterion.mechanism.short_title}",
@@ -91,8 +95,9 @@ def _row(criterion, municipality, submission, values):
         criterion.guidance,
         criterion.max_points,
         values.descriptions.get(key, ""),
-        "\n".join(values.links.get(key, [])),
+        "\n".join(links),
         values.points.get(key),
+        "\n".join(url for url in links if not on_authority_site(url, municipality.website)),
         municipality.code,
     ]
 

@@ -4,20 +4,20 @@ interest), experts re-score in their queue, disagreements are reconciled."""
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.db.models import Count, F, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from assessment import review
+from assessment import appeals, experts, scoring
 from assessment.campaign_views import campaign_for
-from assessment.form_views import posted_code, posted_id, submission_for, whole_number
-from assessment.models import Attachment, Criterion, ReviewAssignment, Score, Submission
-from assessment.review import ScoreError
+from assessment.form_views import posted_code, posted_id, submission_for
+from assessment.models import Appeal, Criterion, ReviewAssignment, Score, Submission
+from assessment.score_sheet import sheet_criteria, sheet_rows
+from assessment.score_views import sheet_post
+from assessment.scores import ScoreError
+from assessment.workflow import TransitionError
 from municipalities.access import access_for
-from surveys.models import MIN_GROUP
-from surveys.stats import evidence_by_mechanism
 
 
 @login_required
@@ -40,6 +40,16 @@ def expert_queue(request):
         )
         .order_by(F("completed_at").asc(nulls_first=True), "due_on")
     )
+    assignments = list(assignments)
+    # "of N" criteria: the methodology's count (data, not a constant), one query for every campaign listed.
+    counts = dict(
+        Criterion.objects.filter(mechanism__methodology__in={a.submission.campaign.methodology_id for a in assignments})
+        .values("mechanism__methodology")
+        .annotate(n=Count("pk"))
+        .values_list("mechanism__methodology", "n")
+    )
+    for a in assignments:
+        a.criteria_count = counts.get(a.submission.campaign.methodology_id, 0)
     return render(request, "experts/queue.html", {"assignments": assignments})
 
 
@@ -54,108 +64,18 @@ def _assignment(request, slug, code):
 def expert_scoring(request, slug, code):
     access, submission, assignment = _assignment(request, slug, code)
     can_score = assignment.completed_at is None and submission.status == Submission.Status.IN_REVIEW
-    criteria = list(
-        Criterion.objects.filter(mechanism__methodology=submission.campaign.methodology_id)
-        .select_related("mechanism", "component")
-        .order_by("mechanism__order", "component__order")
-    )
-    errors = {}
-    posted = None
+    criteria, posted, errors = sheet_criteria(submission), None, {}
     if request.method == "POST":
         access.require(can_score)
-        posted = {
-            c.code: {
-                "points": request.POST.get(f"p-{c.code}", "").strip(),
-                "comment": request.POST.get(f"c-{c.code}", ""),
-                "seen": request.POST.get(f"s-{c.code}") or None,
-            }
-            for c in criteria
-        }
-        try:
-            with transaction.atomic():
-                for criterion in criteria:
-                    data = posted[criterion.code]
-                    if data["points"] == "" and data["seen"] is None:
-                        continue
-                    try:
-                        seen = whole_number(data["seen"])
-                    except ValueError:
-                        errors[criterion.code] = _("The form was sent damaged: reload the page and try again.")
-                        continue
-                    try:
-                        points = _points(data["points"])
-                        review.score_set(
-                            submission=submission,
-                            criterion=criterion,
-                            round=Score.Round.EXPERT,
-                            points=points,
-                            comment=data["comment"],
-                            by=request.user,
-                            access=access,
-                            seen=seen,
-                        )
-                    except ValueError:
-                        errors[criterion.code] = _("Enter a whole number from 0 to %(max)s.") % {
-                            "max": criterion.max_points
-                        }
-                    except ScoreError as exc:
-                        errors[criterion.code] = exc.message
-                if errors:
-                    raise ScoreError(_("Nothing was saved: correct the marked criteria."))
-        except ScoreError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("The points are saved."))
+        posted, errors = sheet_post(request, submission, Score.Round.EXPERT, criteria, access)
+        if not errors:
             return redirect("expert_scoring", slug, code)
-    answers = {
-        a.criterion_id: a
-        for a in submission.answers.prefetch_related(
-            "links", Prefetch("attachments", queryset=Attachment.objects.filter(is_removed=False))
-        )
-    }
-    prescores = {
-        s.criterion_id: s for s in Score.objects.filter(submission=submission, round="prescore", is_current=True)
-    }
-    mine = {
-        s.criterion_id: s
-        for s in Score.objects.filter(submission=submission, round="expert", is_current=True, by=request.user)
-    }
-    blind = submission.campaign.blind_review
-    mechanisms = {}
-    for c in criteria:
-        score = mine.get(c.pk)
-        data = (posted or {}).get(c.code)
-        mechanisms.setdefault(c.mechanism, []).append(
-            {
-                "criterion": c,
-                "answer": answers.get(c.pk),
-                "prescore": None if blind else prescores.get(c.pk),
-                "score": score,
-                # Without a blind review the pre-score is offered: saving it unchanged confirms it.
-                "points": data["points"]
-                if data
-                else (score.points if score else ("" if blind or c.pk not in prescores else prescores[c.pk].points)),
-                "comment": data["comment"] if data else (score.comment if score else ""),
-                "error": errors.get(c.code),
-            }
-        )
-    return render(
-        request,
-        "experts/scoring.html",
-        {
-            "submission": submission,
-            "campaign": submission.campaign,
-            "assignment": assignment,
-            "mechanisms": mechanisms,
-            "can_score": can_score,
-            "blind": blind,
-            "survey": evidence_by_mechanism(submission),
-            "min_group": MIN_GROUP,
-            "scored": len(mine),
-            "deadline": None,
-        },
-        status=400 if errors else 200,
+    sheet = sheet_rows(
+        submission, round=Score.Round.EXPERT, user=request.user, criteria=criteria, posted=posted, errors=errors
     )
+    context = {"submission": submission, "campaign": submission.campaign, "assignment": assignment, "sheet": sheet}
+    context |= {"can_score": can_score, "blind": submission.campaign.blind_review, "deadline": None}
+    return render(request, "experts/scoring.html", context, status=400 if errors else 200)
 
 
 @login_required
@@ -163,7 +83,7 @@ def expert_scoring(request, slug, code):
 def expert_complete(request, slug, code):
     _access, _submission, assignment = _assignment(request, slug, code)
     try:
-        review.expert_complete(assignment=assignment)
+        experts.expert_complete(assignment=assignment)
     except ScoreError as exc:
         messages.error(request, exc.message)
         return redirect("expert_scoring", slug, code)
@@ -185,8 +105,8 @@ def campaign_experts(request, slug):
         .order_by("municipality__region__code", "municipality__name")
     )
     for submission in submissions:
-        submission.eligible = review.eligible_experts(submission)
-        submission.disagreements = review.discrepancies(submission) if submission.status == "in_review" else []
+        submission.eligible = experts.eligible_experts(submission)
+        submission.disagreements = experts.discrepancies(submission) if submission.status == "in_review" else []
     return render(request, "experts/campaign.html", {"campaign": campaign, "submissions": submissions})
 
 
@@ -200,7 +120,7 @@ def experts_assign(request, slug):
     )
     expert = get_object_or_404(get_user_model(), pk=posted_id(request, "expert"))
     try:
-        review.assign(submission=submission, expert=expert, by=request.user)
+        experts.assign(submission=submission, expert=expert, by=request.user)
     except ScoreError as exc:
         messages.error(request, exc.message)
     else:
@@ -217,17 +137,13 @@ def experts_assign(request, slug):
 def experts_auto(request, slug):
     access, campaign = campaign_for(request, slug)
     access.require(access.is_operator)
-    made = review.assign_automatically(campaign=campaign, by=request.user)
+    made = experts.assign_automatically(campaign=campaign, by=request.user)
     messages.success(request, _("Assignments made: %(n)s.") % {"n": made})
     return redirect("campaign_experts", slug)
 
 
-def _points(value):
-    """Points typed in: a whole number, ValueError when blank or anything else (the view says which range)."""
-    points = whole_number(value)
-    if points is None:
-        raise ValueError(value)
-    return points
+def _whole_points_error(request, criterion):
+    messages.error(request, _("Enter a whole number from 0 to %(max)s.") % {"max": criterion.max_points})
 
 
 @login_required
@@ -239,17 +155,19 @@ def reconcile(request, slug):
     criterion = get_object_or_404(
         Criterion, mechanism__methodology=campaign.methodology_id, code=posted_code(request, "criterion")
     )
+    points = scoring.points_from_text(request.POST.get("points"), criterion.max_points)
+    if points is None:
+        _whole_points_error(request, criterion)
+        return redirect("campaign_experts", slug)
     try:
-        review.reconcile(
+        experts.reconcile(
             submission=submission,
             criterion=criterion,
-            points=_points(request.POST.get("points")),
+            points=points,
             reason=request.POST.get("reason", ""),
             by=request.user,
             access=access,
         )
-    except ValueError:
-        messages.error(request, _("Enter a whole number from 0 to %(max)s.") % {"max": criterion.max_points})
     except ScoreError as exc:
         messages.error(request, exc.message)
     else:
@@ -262,7 +180,20 @@ def reconcile(request, slug):
 def campaign_agreement(request, slug):
     access, campaign = campaign_for(request, slug)
     access.require(access.is_operator)
-    return render(request, "experts/agreement.html", {"campaign": campaign, "stats": review.agreement_stats(campaign)})
+    return render(request, "experts/agreement.html", {"campaign": campaign, "stats": experts.agreement_stats(campaign)})
+
+
+def _appeal_rows(submission, criteria, data):
+    """Each criterion with its final score, its appeal if any, and the argument typed."""
+    finals = {
+        s.criterion_id: s
+        for s in Score.objects.filter(submission=submission, round="final", is_current=True).select_related("criterion")
+    }
+    appealed = {a.criterion_id: a for a in submission.appeals.select_related("decided_by")}
+    return [
+        {"criterion": c, "final": finals.get(c.pk), "appeal": appealed.get(c.pk), "text": data.get(f"a-{c.code}", "")}
+        for c in criteria
+    ]
 
 
 @login_required
@@ -271,38 +202,21 @@ def appeal_form(request, slug, code):
     """The organizer's appeal: an argument against the final points of the criteria they choose."""
     access, submission = submission_for(request, slug, code)
     access.require(access.can_fill_forms(submission.municipality_id))
-    finals = {
-        s.criterion_id: s
-        for s in Score.objects.filter(submission=submission, round="final", is_current=True).select_related("criterion")
-    }
-    criteria = list(
-        Criterion.objects.filter(mechanism__methodology=submission.campaign.methodology_id)
-        .select_related("mechanism", "component")
-        .order_by("mechanism__order", "component__order")
-    )
-    appealed = {a.criterion_id: a for a in submission.appeals.select_related("decided_by")}
+    criteria = sheet_criteria(submission)
     if request.method == "POST":
         items = [
             (c, request.POST.get(f"a-{c.code}", "")) for c in criteria if request.POST.get(f"a-{c.code}", "").strip()
         ]
         try:
-            review.appeal_file(submission=submission, items=items, by=request.user, access=access)
-        except (ScoreError, review.workflow.TransitionError) as exc:
+            appeals.appeal_file(submission=submission, items=items, by=request.user, access=access)
+        except (ScoreError, TransitionError) as exc:
             messages.error(request, getattr(exc, "message", str(exc)))
         else:
             messages.success(
                 request, _("The appeal is filed; an expert who did not review your materials will decide it.")
             )
             return redirect("submission_detail", slug, code)
-    rows = [
-        {
-            "criterion": c,
-            "final": finals.get(c.pk),
-            "appeal": appealed.get(c.pk),
-            "text": request.POST.get(f"a-{c.code}", ""),
-        }
-        for c in criteria
-    ]
+    rows = _appeal_rows(submission, criteria, request.POST)
     return render(
         request,
         "experts/appeal_form.html",
@@ -310,44 +224,51 @@ def appeal_form(request, slug, code):
     )
 
 
+def _open_appeals(access, user):
+    """The undecided appeals this user may decide: every one for the operator (appeals.may_decide otherwise)."""
+    return [
+        a
+        for a in Appeal.objects.filter(outcome="")
+        .select_related("submission__campaign", "submission__municipality__region", "criterion__component", "by")
+        .order_by("filed_at")
+        if access.is_operator or appeals.may_decide(user, a.submission)
+    ]
+
+
+def _appeal_decide(request, appeal, access):
+    """Decide the appeal the request sends, with a message either way."""
+    upheld = request.POST.get("outcome") == "upheld"
+    points = scoring.points_from_text(request.POST.get("points"), appeal.criterion.max_points) if upheld else None
+    if upheld and points is None:
+        _whole_points_error(request, appeal.criterion)
+        return
+    try:
+        appeals.appeal_decide(
+            appeal=appeal,
+            upheld=upheld,
+            points=points,
+            reason=request.POST.get("reason", ""),
+            by=request.user,
+            access=access,
+        )
+    except (ScoreError, TransitionError) as exc:
+        messages.error(request, getattr(exc, "message", str(exc)))
+    else:
+        messages.success(request, _("The appeal on %(code)s is decided.") % {"code": appeal.criterion.code})
+
+
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def appeal_queue(request):
     access = access_for(request.user)
     access.require(access.is_expert or access.is_operator)
-    from assessment.models import Appeal
-
-    open_appeals = [
-        a
-        for a in Appeal.objects.filter(outcome="")
-        .select_related("submission__campaign", "submission__municipality__region", "criterion__component", "by")
-        .order_by("filed_at")
-        if access.is_operator or review.may_decide(request.user, a.submission)
-    ]
+    open_appeals = _open_appeals(access, request.user)
     if request.method == "POST":
         appeal = next((a for a in open_appeals if str(a.pk) == request.POST.get("appeal")), None)
         if appeal is None:
             messages.error(request, _("This appeal is not yours to decide, or it has already been decided."))
-            return redirect("appeal_queue")
-        upheld = request.POST.get("outcome") == "upheld"
-        try:
-            points = _points(request.POST.get("points")) if upheld else None
-        except ValueError:
-            messages.error(request, _("Enter a whole number from 0 to %(max)s.") % {"max": appeal.criterion.max_points})
-            return redirect("appeal_queue")
-        try:
-            review.appeal_decide(
-                appeal=appeal,
-                upheld=upheld,
-                points=points,
-                reason=request.POST.get("reason", ""),
-                by=request.user,
-                access=access,
-            )
-        except (ScoreError, review.workflow.TransitionError) as exc:
-            messages.error(request, getattr(exc, "message", str(exc)))
         else:
-            messages.success(request, _("The appeal on %(code)s is decided.") % {"code": appeal.criterion.code})
+            _appeal_decide(request, appeal, access)
         return redirect("appeal_queue")
     for appeal in open_appeals:
         appeal.final = Score.objects.filter(

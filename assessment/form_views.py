@@ -5,8 +5,6 @@ import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
-from django.db.models import Prefetch
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,29 +12,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from assessment import collection, review
-from assessment.collection import CollectionError, ConflictError
+from assessment import collection, form_selectors, measure_selectors
+from assessment.collection import CollectionError, ConflictError, form_version, whole_number
 from assessment.forms import ExtensionForm, ReasonForm
-from assessment.models import Attachment, Criterion, EvidenceLink, MechanismAnalysis, Result, Stage
+from assessment.models import Attachment, Criterion, Stage
 from assessment.scope import submissions_for
+from assessment.sites import on_authority_site
 from assessment.workflow import TransitionError
 from municipalities.access import access_for
 
-# ASCII digits only, and no more of them than a database integer holds: int() would take "５", "1_000" or
-# twenty nines, and the database would then fail on them (a 500) instead of the view answering with a message.
-WHOLE = re.compile(r"-?[0-9]{1,9}")
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def whole_number(value):
-    """A number read from a form field (a hidden version or id, points typed in): the int, None when blank,
-    ValueError for anything else, so that the view answers 400 with a message (or 404 for an id)."""
-    value = (value or "").strip()
-    if not value:
-        return None
-    if not WHOLE.fullmatch(value):
-        raise ValueError(value)
-    return int(value)
 
 
 def posted_id(request, name):
@@ -59,16 +44,6 @@ def posted_code(request, name):
     return value
 
 
-def _version(value):
-    """The version a block was loaded at (hidden in the form): a tampered or damaged one is refused with
-    a message like any other field, never a 500 when it is compared with the stored one."""
-    try:
-        return whole_number(value)
-    except ValueError:
-        message = _("The form was sent damaged: reload the page and try again.")
-        raise CollectionError(message, errors={"version": message}) from None
-
-
 def submission_for(request, slug, code):
     access = access_for(request.user)
     submissions = submissions_for(access).select_related("campaign__methodology", "municipality__region")
@@ -84,117 +59,49 @@ def _wants_json(request):
     return request.headers.get("Accept", "").startswith("application/json")
 
 
+def _overview_permissions(access, submission, result):
+    """The overview's buttons, shown to whoever may press them (each view behind them asks Access again)."""
+    campaign = submission.campaign
+    region_id = submission.municipality.region_id
+    return {
+        "can_fill": _can_fill(access, submission),
+        "can_submit": access.can_fill_forms(submission.municipality_id) and submission.is_editable,
+        "can_return": submission.status in ("submitted", "prescored", "in_review")
+        and access.can_manage_region(region_id),
+        "can_extend": access.can_manage_region(region_id) and submission.is_editable,
+        "can_view_scores": access.sees_all_points(region_id),
+        "can_prescore": submission.status == "submitted" and access.can_manage_region(region_id),
+        "can_start_review": submission.status == "prescored" and access.is_operator,
+        "can_finalize": submission.status == "in_review" and access.is_operator,
+        # Ranks compare with every other participant: they are results, hidden until publication.
+        "ranks_visible": access.may_see_results(campaign),
+        "can_appeal": bool(result)
+        and submission.status in ("finalized", "appealed")
+        and access.can_fill_forms(submission.municipality_id)
+        and (window := campaign.stage_dates.get(Stage.APPEALS)) is not None
+        and window.starts_on <= timezone.localdate() <= window.ends_on,
+    }
+
+
 @login_required
 @require_safe
 def submission_detail(request, slug, code):
     access, submission = submission_for(request, slug, code)
-    campaign = submission.campaign
-    mechanisms = list(campaign.methodology.mechanisms.order_by("order"))
-    state = collection.progress([submission.pk], campaign.methodology_id)[submission.pk]
-    for mechanism in mechanisms:
-        mechanism.progress = state["mechanisms"][mechanism.code]
-    missing = collection.submission_missing(submission) if submission.is_editable else []
-    links = EvidenceLink.objects.filter(answer__submission=submission).select_related("answer__criterion")
-    problem_links = [link for link in links if link.is_problem]
-    region_id = submission.municipality.region_id
-    return render(
-        request,
-        "submissions/detail.html",
-        {
-            "submission": submission,
-            "campaign": campaign,
-            "mechanisms": mechanisms,
-            "progress": state,
-            "missing": missing,
-            "link_count": len(links),
-            "file_count": Attachment.objects.filter(answer__submission=submission, is_removed=False).count(),
-            "problem_links": problem_links,
-            "history": submission.status_changes.select_related("by").order_by("-at"),
-            "extensions": submission.extensions.select_related("granted_by"),
-            "can_fill": _can_fill(access, submission),
-            "can_submit": access.can_fill_forms(submission.municipality_id) and submission.is_editable,
-            "can_return": submission.status in ("submitted", "prescored", "in_review")
-            and (access.is_operator or region_id in access.coordinated_region_ids),
-            "can_extend": access.can_manage_region(region_id) and submission.is_editable,
-            "can_view_scores": access.is_national or region_id in access.coordinated_region_ids,
-            "can_prescore": submission.status == "submitted" and access.can_manage_region(region_id),
-            "can_start_review": submission.status == "prescored" and access.is_operator,
-            "can_finalize": submission.status == "in_review" and access.is_operator,
-            "result": (result := Result.objects.filter(submission=submission).first()),
-            "explanation": review.explain(submission) if result else None,
-            # Ranks compare with every other participant: they are results, hidden until publication.
-            "ranks_visible": access.may_see_results(campaign),
-            "can_appeal": bool(result)
-            and submission.status in ("finalized", "appealed")
-            and access.can_fill_forms(submission.municipality_id)
-            and (window := campaign.stage_dates.get(Stage.APPEALS)) is not None
-            and window.starts_on <= timezone.localdate() <= window.ends_on,
-            "mechanism_titles": {m.code: m.short_title for m in mechanisms},
-            "days_left": submission.days_left(),
-            "deadline": submission.deadline(),
-            "return_form": ReasonForm(),
-            "criteria_choices": Criterion.objects.filter(mechanism__methodology=campaign.methodology_id)
-            .select_related("component")
-            .order_by("mechanism__order", "component__order"),
-            "last_return": submission.status_changes.filter(new="returned").order_by("-at").first()
-            if submission.status == "returned"
-            else None,
-            "extension_form": ExtensionForm(),
-        },
-    )
+    context = form_selectors.submission_overview(submission)
+    context.update(_overview_permissions(access, submission, context["result"]))
+    context.update(return_form=ReasonForm(), extension_form=ExtensionForm())
+    return render(request, "submissions/detail.html", context)
 
 
-def _mechanism_context(access, submission, mechanism, errors=None, posted=None):
-    criteria = list(
-        Criterion.objects.filter(mechanism=mechanism).select_related("component").order_by("component__order")
-    )
-    answers = {
-        a.criterion_id: a
-        for a in submission.answers.filter(criterion__mechanism=mechanism).prefetch_related(
-            "links", Prefetch("attachments", queryset=Attachment.objects.filter(is_removed=False))
-        )
-    }
-    blocks = []
-    for criterion in criteria:
-        answer = answers.get(criterion.pk)
-        links = list(answer.links.all()) if answer else []
-        files = list(answer.attachments.all()) if answer else []
-        data = (posted or {}).get(criterion.code)
-        blocks.append(
-            {
-                "criterion": criterion,
-                "answer": answer,
-                "description": data["description"] if data else (answer.description if answer else ""),
-                "links_text": data["links"] if data else "\n".join(link.url for link in links),
-                "complete": data["complete"] if data else bool(answer and answer.is_complete),
-                "links": links,
-                "files": files,
-                "version": answer.version if answer else 0,
-                "error": (errors or {}).get(criterion.code),
-            }
-        )
-    last_return = submission.status_changes.filter(new="returned").order_by("-at").first()
-    to_fix = set(last_return.criteria) if last_return and submission.status == "returned" else set()
-    for block in blocks:
-        block["to_fix"] = block["criterion"].code in to_fix
-    analysis = MechanismAnalysis.objects.filter(submission=submission, mechanism=mechanism).first()
-    mechanisms = list(submission.campaign.methodology.mechanisms.order_by("order"))
-    state = collection.progress([submission.pk], submission.campaign.methodology_id)[submission.pk]
-    for m in mechanisms:
-        m.progress = state["mechanisms"][m.code]
-    return {
-        "submission": submission,
-        "campaign": submission.campaign,
-        "mechanism": mechanism,
-        "mechanisms": mechanisms,
-        "blocks": blocks,
-        "analysis": analysis,
-        "analysis_error": (errors or {}).get("analysis"),
-        "progress": state,
-        "can_fill": _can_fill(access, submission),
-        "deadline": submission.deadline(),
-        "days_left": submission.days_left(),
-    }
+def _mechanism_page(request, access, submission, mechanism, refused=None, posted=None):
+    """The page as stored, or as posted when `refused` (a CollectionError) kept anything from being saved."""
+    context = form_selectors.mechanism_page(submission, mechanism, refused and refused.errors, posted)
+    context["can_fill"] = _can_fill(access, submission)
+    # The measures planned after the campaign this one follows, beside the criteria they addressed.
+    earlier = measure_selectors.measures_for_form(submission, mechanism)
+    for block in context["blocks"]:
+        block["measures"] = earlier.get(block["criterion"].code, [])
+    return render(request, "submissions/mechanism.html", context, status=400 if refused else 200)
 
 
 def _posted_blocks(request, criteria):
@@ -214,61 +121,66 @@ def _posted_blocks(request, criteria):
 def submission_mechanism(request, slug, code, mechanism):
     access, submission = submission_for(request, slug, code)
     mechanism = get_object_or_404(submission.campaign.methodology.mechanisms, code=mechanism)
-    if request.method == "POST":
-        # Without JavaScript the whole page is one form: all of it is saved, or none of it.
-        access.require(access.can_fill_forms(submission.municipality_id))
-        criteria = list(Criterion.objects.filter(mechanism=mechanism).select_related("mechanism", "component"))
-        posted = _posted_blocks(request, criteria)
-        errors = {}
-        try:
-            with transaction.atomic():
-                for criterion in criteria:
-                    data = posted[criterion.code]
-                    try:
-                        collection.answer_save(
-                            submission=submission,
-                            criterion=criterion,
-                            by=request.user,
-                            description=data["description"],
-                            links_text=data["links"],
-                            complete=data["complete"],
-                            version=_version(data["version"]),
-                        )
-                    except CollectionError as exc:
-                        errors[criterion.code] = exc.message
-                try:
-                    collection.analysis_save(
-                        submission=submission,
-                        mechanism=mechanism,
-                        by=request.user,
-                        conclusions=request.POST.get("analysis-conclusions", ""),
-                        problems=request.POST.get("analysis-problems", ""),
-                        measures=request.POST.get("analysis-measures", ""),
-                        version=_version(request.POST.get("analysis-version")),
-                    )
-                except CollectionError as exc:
-                    errors["analysis"] = exc.message
-                if errors:
-                    raise CollectionError(_("Nothing was saved: correct the marked blocks."))
-        except CollectionError as exc:
-            messages.error(request, exc.message)
-            context = _mechanism_context(access, submission, mechanism, errors, posted)
-            return render(request, "submissions/mechanism.html", context, status=400)
-        messages.success(request, _("Mechanism %(code)s is saved.") % {"code": mechanism.code})
-        return redirect("submission_mechanism", slug, code, mechanism.code)
-    return render(request, "submissions/mechanism.html", _mechanism_context(access, submission, mechanism))
+    if request.method != "POST":
+        return _mechanism_page(request, access, submission, mechanism)
+    # Without JavaScript the whole page is one form: all of it is saved, or none of it.
+    access.require(access.can_fill_forms(submission.municipality_id))
+    criteria = list(Criterion.objects.filter(mechanism=mechanism).select_related("mechanism", "component"))
+    posted = _posted_blocks(request, criteria)
+    analysis = {name: request.POST.get(f"analysis-{name}", "") for name in ("conclusions", "problems", "measures")}
+    try:
+        collection.mechanism_save(
+            submission=submission,
+            mechanism=mechanism,
+            by=request.user,
+            blocks={criterion: posted[criterion.code] for criterion in criteria},
+            analysis={**analysis, "version": request.POST.get("analysis-version")},
+        )
+    except CollectionError as exc:
+        messages.error(request, exc.message)
+        return _mechanism_page(request, access, submission, mechanism, exc, posted)
+    messages.success(request, _("Mechanism %(code)s is saved.") % {"code": mechanism.code})
+    return redirect("submission_mechanism", slug, code, mechanism.code)
+
+
+def _criterion_anchor(slug, code, criterion):
+    """The criterion's block on its mechanism page: where a form sent without JavaScript comes back to."""
+    return reverse("submission_mechanism", args=[slug, code, criterion.mechanism.code]) + f"#c-{criterion.code}"
+
+
+def _conflict(exc, **stored):
+    """409 with what is stored now: the page shows it beside what was typed, nothing typed is lost."""
+    return JsonResponse(
+        {"ok": False, "conflict": True, "error": exc.message, "version": exc.current.version, **stored}, status=409
+    )
+
+
+def _refused(exc):
+    return JsonResponse({"ok": False, "error": exc.message, "fields": list(exc.errors)}, status=400)
+
+
+def _link_json(link, website):
+    """A saved link as the form's script shows it: its check and, off the authority's site, the warning the page
+    shows under it too (templates/includes/off_site.html)."""
+    off_site = not on_authority_site(link.url, website)
+    return {
+        "url": link.url,
+        "state": link.state,
+        "label": link.get_state_display(),
+        "off_site": off_site,
+        "warning": _("link not on the authority's website: the expert may not count it") if off_site else "",
+    }
 
 
 def _answer_json(answer, submission):
     state = collection.progress([submission.pk], submission.campaign.methodology_id)[submission.pk]
+    website = submission.municipality.website
     return {
         "ok": True,
         "version": answer.version,
         "complete": answer.is_complete,
         "saved_at": timezone.localtime(answer.updated_at).strftime("%H:%M:%S") if answer.updated_at else "",
-        "links": [
-            {"url": link.url, "state": link.state, "label": link.get_state_display()} for link in answer.links.all()
-        ],
+        "links": [_link_json(link, website) for link in answer.links.all()],
         "progress": {"done": state["done"], "total": state["total"], "percent": state["percent"]},
         "mechanism": state["mechanisms"][answer.criterion.mechanism.code],
     }
@@ -292,33 +204,19 @@ def answer_save(request, slug, code, criterion):
             description=request.POST.get("description", ""),
             links_text=request.POST.get("links", ""),
             complete=request.POST.get("complete") in ("on", "true", "1"),
-            version=_version(request.POST.get("version")),
+            version=form_version(request.POST.get("version")),
         )
     except ConflictError as exc:
         current = exc.current
-        return JsonResponse(
-            {
-                "ok": False,
-                "conflict": True,
-                "error": exc.message,
-                "version": current.version,
-                "description": current.description,
-                "links": "\n".join(link.url for link in current.links.all()),
-                "complete": current.is_complete,
-            },
-            status=409,
-        )
+        links = "\n".join(link.url for link in current.links.all())
+        return _conflict(exc, description=current.description, links=links, complete=current.is_complete)
     except CollectionError as exc:
-        if not _wants_json(request):
-            messages.error(request, exc.message)
-            return redirect(
-                reverse("submission_mechanism", args=[slug, code, criterion.mechanism.code]) + f"#c-{criterion.code}"
-            )
-        return JsonResponse({"ok": False, "error": exc.message, "fields": list(exc.errors)}, status=400)
+        if _wants_json(request):
+            return _refused(exc)
+        messages.error(request, exc.message)
+        return redirect(_criterion_anchor(slug, code, criterion))
     if not _wants_json(request):
-        return redirect(
-            reverse("submission_mechanism", args=[slug, code, criterion.mechanism.code]) + f"#c-{criterion.code}"
-        )
+        return redirect(_criterion_anchor(slug, code, criterion))
     return JsonResponse(_answer_json(answer, submission))
 
 
@@ -336,24 +234,13 @@ def analysis_save(request, slug, code, mechanism):
             conclusions=request.POST.get("conclusions", ""),
             problems=request.POST.get("problems", ""),
             measures=request.POST.get("measures", ""),
-            version=_version(request.POST.get("version")),
+            version=form_version(request.POST.get("version")),
         )
     except ConflictError as exc:
         current = exc.current
-        return JsonResponse(
-            {
-                "ok": False,
-                "conflict": True,
-                "error": exc.message,
-                "version": current.version,
-                "conclusions": current.conclusions,
-                "problems": current.problems,
-                "measures": current.measures,
-            },
-            status=409,
-        )
+        return _conflict(exc, conclusions=current.conclusions, problems=current.problems, measures=current.measures)
     except CollectionError as exc:
-        return JsonResponse({"ok": False, "error": exc.message, "fields": list(exc.errors)}, status=400)
+        return _refused(exc)
     return JsonResponse(
         {
             "ok": True,
@@ -374,7 +261,7 @@ def attachment_upload(request, slug, code, criterion):
         mechanism__methodology=submission.campaign.methodology_id,
         code=criterion,
     )
-    target = reverse("submission_mechanism", args=[slug, code, criterion.mechanism.code]) + f"#c-{criterion.code}"
+    target = _criterion_anchor(slug, code, criterion)
     upload = request.FILES.get("file")
     if upload is None:
         messages.error(request, _("Choose a file to attach."))
@@ -432,13 +319,8 @@ def attachment_remove(request, pk):
         messages.error(request, exc.message)
     else:
         messages.success(request, _("«%(name)s» is removed from the form.") % {"name": attachment.original_name})
-    criterion = attachment.answer.criterion
     return redirect(
-        reverse(
-            "submission_mechanism",
-            args=[submission.campaign.slug, submission.municipality.code, criterion.mechanism.code],
-        )
-        + f"#c-{criterion.code}"
+        _criterion_anchor(submission.campaign.slug, submission.municipality.code, attachment.answer.criterion)
     )
 
 
@@ -467,10 +349,8 @@ def _form_error(form, field, default):
 @require_POST
 def submission_return(request, slug, code):
     access, submission = submission_for(request, slug, code)
-    is_reviewer = submission.assignments.filter(expert_id=access.user_id, is_active=True).exists()
-    access.require(
-        access.is_operator or submission.municipality.region_id in access.coordinated_region_ids or is_reviewer
-    )
+    is_reviewer = submission.is_assigned_to(access.user_id)
+    access.require(access.can_manage_region(submission.municipality.region_id) or is_reviewer)
     back = redirect("expert_scoring", slug, code) if is_reviewer else redirect("submission_detail", slug, code)
     form = ReasonForm(request.POST)
     if not form.is_valid():

@@ -21,6 +21,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from assessment.models import EvidenceLink, LinkCheck, Submission
+
 MAX_REDIRECTS = 5
 USER_AGENT = "MUKO-evidence-checker/1.0 (+assessment of municipal education quality management)"
 TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
@@ -233,8 +235,6 @@ def record(link, result, reason, now=None):
     """Store one fetch and move the link's state. Failures are forgiven until there are several of them
     spread over time (LINKCHECK_DEAD_AFTER_FAILURES over LINKCHECK_DEAD_AFTER): a site down for an hour
     on deadline day must not mark the municipality's evidence as broken."""
-    from assessment.models import EvidenceLink, LinkCheck, Submission
-
     now = now or timezone.now()
     with transaction.atomic():
         # The submission's lock first, as every writer of a form takes it; then a link the organizer removed
@@ -281,7 +281,5 @@ def record(link, result, reason, now=None):
 
 
 def check_links(link_ids, reason):
-    from assessment.models import EvidenceLink
-
     for link in EvidenceLink.objects.filter(pk__in=link_ids):
         record(link, fetch(link.url), reason)

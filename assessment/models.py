@@ -1,3 +1,4 @@
+import uuid
 from datetime import date
 from decimal import Decimal
 
@@ -8,6 +9,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from assessment import scoring
 
@@ -24,6 +26,14 @@ class Methodology(models.Model):
     title = models.CharField(_("title"), max_length=300)
     version = models.PositiveIntegerField(_("version"), default=1)
     max_total = models.PositiveIntegerField(_("maximum total"), default=555)
+    calibration_note = models.TextField(
+        _("about the points and levels"),
+        blank=True,
+        help_text=_(
+            "Which figures are this platform's calibration rather than the federal methodology's, and who "
+            "may change them."
+        ),
+    )
     previous = models.ForeignKey(
         "self",
         models.PROTECT,
@@ -96,6 +106,11 @@ class Methodology(models.Model):
     def bands(self):
         """Level bands as the pure scoring module wants them."""
         return scoring.Bands.of(self.level_bands.values_list("code", "min_share"))
+
+    def band_rows(self):
+        """[(min share as text, code, label)] of the level bands, lowest first: what a page gives its script
+        (json_script "level-bands", read by static/js/levels.js), so that no threshold is copied into JavaScript."""
+        return [(str(b.min_share), b.code, b.get_code_display()) for b in self.level_bands.order_by("min_share")]
 
 
 class MethodologyPart(models.Model):
@@ -273,6 +288,15 @@ class Campaign(models.Model):
     reconcile_share = models.DecimalField(
         _("reconciliation threshold, share of the maximum"), max_digits=3, decimal_places=2, default=Decimal("0.20")
     )
+    previous = models.ForeignKey(
+        "self",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="following",
+        verbose_name=_("previous campaign"),
+        help_text=_("The campaign this one follows: its results are compared with this one's."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -339,6 +363,12 @@ class Campaign(models.Model):
 class CampaignStage(models.Model):
     campaign = models.ForeignKey(Campaign, models.CASCADE, related_name="stages")
     stage = models.CharField(_("stage"), max_length=32, choices=Stage)
+    title = models.CharField(
+        _("title in the campaign's documents"),
+        max_length=300,
+        blank=True,
+        help_text=_("As the campaign's order or letter names the stage; empty: the stage's usual name."),
+    )
     starts_on = models.DateField(_("starts on"))
     ends_on = models.DateField(_("ends on"))
 
@@ -355,7 +385,12 @@ class CampaignStage(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_stage_display()}: {self.starts_on:%d.%m.%Y}–{self.ends_on:%d.%m.%Y}"
+        return f"{self.display_title}: {self.starts_on:%d.%m.%Y}–{self.ends_on:%d.%m.%Y}"
+
+    @property
+    def display_title(self):
+        """The stage as the campaign's documents name it (the 2020 pilot's stages had titles of their own)."""
+        return self.title or self.get_stage_display()
 
     def days_left(self, day: date | None = None):
         return (self.ends_on - (day or timezone.localdate())).days
@@ -400,6 +435,7 @@ class Material(models.Model):
     body = models.TextField(_("text"), blank=True, help_text=_("The answer, for a question; a description otherwise."))
     url = models.URLField(_("link"), max_length=1000, blank=True)
     file = models.FileField(_("file"), upload_to="materials/%Y/", blank=True, max_length=300)
+    held_on = models.DateField(_("date"), null=True, blank=True, help_text=_("For a webinar: the day it is held."))
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -473,6 +509,14 @@ class Submission(models.Model):
     def days_left(self, day=None):
         deadline = self.deadline()
         return None if deadline is None else (deadline - (day or timezone.localdate())).days
+
+    def is_assigned_to(self, user_id, *, open_only=False):
+        """Whether `user_id` is an active expert of this submission (with `open_only`, one who has not completed
+        the review yet)."""
+        assignments = self.assignments.filter(expert_id=user_id, is_active=True)
+        if open_only:
+            assignments = assignments.filter(completed_at__isnull=True)
+        return user_id is not None and assignments.exists()
 
 
 class StatusChange(models.Model):
@@ -603,8 +647,6 @@ class LinkCheck(models.Model):
 
 def attachment_path(instance, filename):
     # A random name: the original one is kept in the row, never used as a path.
-    import uuid
-
     return f"evidence/{instance.answer.submission.campaign_id}/{instance.answer.submission_id}/{uuid.uuid4().hex}"
 
 
@@ -696,7 +738,7 @@ class Score(models.Model):
 
 class Result(models.Model):
     """A finalized submission's totals, levels and ranks, materialized for fast rankings and reports.
-    Recomputed only by finalization and appeal decisions (assessment/review.py)."""
+    Recomputed only by finalization and appeal decisions (assessment/results.py)."""
 
     submission = models.OneToOneField(Submission, models.CASCADE, related_name="result")
     campaign = models.ForeignKey(Campaign, models.CASCADE, related_name="results")
@@ -788,3 +830,208 @@ class Appeal(models.Model):
 
     def __str__(self):
         return f"{self.submission} {self.criterion.code}"
+
+
+class CampaignDocument(models.Model):
+    """A letter or order the campaign runs under (its basis): a federal letter for everyone, a regional order
+    for its region."""
+
+    campaign = models.ForeignKey(Campaign, models.CASCADE, related_name="basis", verbose_name=_("campaign"))
+    title = models.CharField(_("title"), max_length=500)
+    issuer = models.CharField(_("issued by"), max_length=300, blank=True)
+    number = models.CharField(_("number"), max_length=64, blank=True)
+    date = models.DateField(_("date"), null=True, blank=True)
+    region = models.ForeignKey(
+        "municipalities.Region",
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="campaign_documents",
+        verbose_name=_("region"),
+        help_text=_("Empty: for every region."),
+    )
+    url = models.URLField(_("link"), max_length=1000, blank=True)
+    file = models.FileField(_("file"), upload_to="basis/%Y/", blank=True, max_length=300)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("basis document")
+        verbose_name_plural = _("basis documents")
+        ordering = ["campaign", "order", "date", "pk"]
+
+    def __str__(self):
+        return self.title
+
+
+class CriterionMapping(models.Model):
+    """Which criterion of a later methodology version continues one of an earlier version, for comparing points
+    across campaigns. Without a row, criteria of the same code correspond; a row with no target says that the
+    criterion has no counterpart (and the comparison says so instead of inventing a number)."""
+
+    source = models.OneToOneField(
+        Criterion, models.CASCADE, related_name="mapped_to", verbose_name=_("criterion of the earlier version")
+    )
+    target = models.ForeignKey(
+        Criterion,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="mapped_from",
+        verbose_name=_("criterion of the later version"),
+        help_text=_("Empty: no counterpart."),
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("criterion mapping")
+        verbose_name_plural = _("criterion mappings")
+        constraints = [models.UniqueConstraint(fields=["target"], name="criterion_mapping_one_source_per_target")]
+
+    def __str__(self):
+        return f"{self.source.code} → {self.target.code if self.target else '—'}"
+
+
+# --- plans of measures: the municipality's answer to its results (assessment/measures.py) ----------------------
+
+
+class MeasurePlanQuerySet(models.QuerySet):
+    def locked(self, pk):
+        """The plan with its row locked until the transaction ends: every writer of a plan, its measures and their
+        progress calls this first, so that two edits queue and what a check read cannot change under it."""
+        return self.select_for_update(of=("self",)).get(pk=pk)
+
+
+class MeasurePlan(models.Model):
+    """The plan of measures (план мероприятий) a municipality makes in answer to its results in a campaign: drafted
+    by its organizer, approved or returned by the region's coordinator, reported on during the year, read-only once
+    the next campaign's data collection opens (assessment/measures.py)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        SUBMITTED = "submitted", _("submitted for approval")
+        APPROVED = "approved", _("approved")
+        RETURNED = "returned", _("returned for revision")
+
+    campaign = models.ForeignKey(
+        Campaign, models.PROTECT, related_name="measure_plans", verbose_name=_("campaign whose results it answers")
+    )
+    municipality = models.ForeignKey(
+        "municipalities.Municipality", models.PROTECT, related_name="measure_plans", verbose_name=_("municipality")
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.DRAFT, db_index=True)
+    created_at = models.DateTimeField(_("drafted at"), default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("by"))
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("approved or returned at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("decided by")
+    )
+
+    objects = MeasurePlanQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("plan of measures")
+        verbose_name_plural = _("plans of measures")
+        ordering = ["campaign", "municipality__name"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "municipality"], name="measureplan_unique")]
+
+    def __str__(self):
+        return f"{self.municipality} — {self.campaign}"
+
+    @property
+    def is_editable(self):
+        """The organizer changes the measures of a draft, or of a plan the coordinator returned."""
+        return self.status in (self.Status.DRAFT, self.Status.RETURNED)
+
+    @property
+    def drafted_on(self):
+        """The plan's date: no measure of it may be due before it."""
+        return timezone.localtime(self.created_at).date()
+
+
+class MeasurePlanChange(models.Model):
+    """Every move of a plan: who, when, from, to, why (as StatusChange for a submission)."""
+
+    plan = models.ForeignKey(MeasurePlan, models.CASCADE, related_name="changes")
+    old = models.CharField(_("from"), max_length=16, choices=MeasurePlan.Status, blank=True)
+    new = models.CharField(_("to"), max_length=16, choices=MeasurePlan.Status)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("by"))
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("change of a plan of measures")
+        verbose_name_plural = _("changes of plans of measures")
+        ordering = ["plan", "at", "pk"]
+
+    def __str__(self):
+        return f"{self.plan}: {self.old} → {self.new}"
+
+
+class Measure(models.Model):
+    """One measure of a plan: what is done, about which criteria (of the plan's campaign's methodology), by whom,
+    by when, with what expected result and indicator. Never deleted: a removed measure is hidden (`is_removed`)."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("planned")
+        IN_PROGRESS = "in_progress", pgettext_lazy("measure", "in progress")
+        DONE = "done", _("done")
+        CANCELLED = "cancelled", _("cancelled")
+
+    CLOSED = (Status.DONE, Status.CANCELLED)
+
+    plan = models.ForeignKey(MeasurePlan, models.CASCADE, related_name="measures", verbose_name=_("plan"))
+    title = models.CharField(_("measure"), max_length=300)
+    criteria = models.ManyToManyField(Criterion, related_name="measures", verbose_name=_("criteria it addresses"))
+    responsible = models.CharField(_("responsible person"), max_length=200)
+    due_on = models.DateField(_("due date"))
+    expected_result = models.TextField(_("expected result"), max_length=2000)
+    indicator = models.TextField(_("indicator"), max_length=1000)
+    status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.PLANNED, db_index=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_removed = models.BooleanField(default=False)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("measure")
+        verbose_name_plural = _("measures")
+        ordering = ["plan", "order", "pk"]
+        indexes = [models.Index(fields=["status", "due_on"])]
+
+    def __str__(self):
+        return self.title
+
+    def is_overdue(self, day=None):
+        """Due date passed and neither done nor cancelled."""
+        return self.status not in self.CLOSED and self.due_on < (day or timezone.localdate())
+
+
+def measure_file_path(instance, filename):
+    # A random name: the original one is kept in the row, never used as a path.
+    return f"measures/{instance.measure.plan.campaign_id}/{instance.measure.plan_id}/{uuid.uuid4().hex}"
+
+
+class MeasureProgress(models.Model):
+    """A report on a measure during the year: its status from then on, a comment, evidence links and a file."""
+
+    measure = models.ForeignKey(Measure, models.CASCADE, related_name="progress", verbose_name=_("measure"))
+    status = models.CharField(_("status"), max_length=16, choices=Measure.Status)
+    comment = models.TextField(_("comment"), blank=True, max_length=5000)
+    links = models.JSONField(_("evidence links"), default=list, blank=True)
+    file = models.FileField(_("file"), upload_to=measure_file_path, blank=True, max_length=300)
+    original_name = models.CharField(_("file name"), max_length=255, blank=True)
+    size = models.PositiveIntegerField(_("size"), default=0)
+    content_type = models.CharField(max_length=100, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("by"))
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("progress report")
+        verbose_name_plural = _("progress reports")
+        ordering = ["measure", "at", "pk"]
+
+    def __str__(self):
+        return f"{self.measure}: {self.status}"

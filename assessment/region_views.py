@@ -2,76 +2,26 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Max, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from assessment import collection, excel_export, excel_import
 from assessment.campaign_views import campaign_for
+from assessment.form_selectors import region_rows
 from assessment.forms import ImportForm
-from assessment.models import Attachment, EvidenceLink
-from municipalities.models import MUNICIPAL_ROLES, Appointment
+from assessment.sites import LinkTally
 
 
 def region_for(request, slug, code):
+    """(access, campaign, region) of a regional page, here and in surveys/staff_views.py: the national roles and
+    coordinators only (403 for other roles), a region outside the user's scope is a 404."""
     access, campaign = campaign_for(request, slug)
     access.require(access.is_national or access.is_coordinator)
     region = get_object_or_404(access.regions(), code=code)
     return access, campaign, region
-
-
-def region_rows(campaign, region):
-    """One row per municipality with status, progress, evidence and contacts, in a fixed number of queries."""
-    submissions = list(
-        campaign.submissions.filter(municipality__region=region)
-        .select_related("municipality")
-        .annotate(
-            link_count=Count("answers__links", distinct=True),
-            broken_count=Count(
-                "answers__links",
-                filter=Q(
-                    answers__links__state__in=[
-                        EvidenceLink.State.DEAD,
-                        EvidenceLink.State.FAILING,
-                        EvidenceLink.State.REFUSED,
-                    ]
-                ),
-                distinct=True,
-            ),
-            last_edit=Max("answers__updated_at"),
-        )
-        .order_by("municipality__name")
-    )
-    files = dict(
-        Attachment.objects.filter(answer__submission__in=submissions, is_removed=False)
-        .values_list("answer__submission_id")
-        .annotate(n=Count("pk"))
-    )
-    state = collection.progress([s.pk for s in submissions], campaign.methodology_id)
-    people = {}
-    for appointment in (
-        Appointment.objects.active()
-        .filter(municipality__region=region, role__in=list(MUNICIPAL_ROLES))
-        .select_related("user")
-        .order_by("-role")
-    ):
-        people.setdefault(appointment.municipality_id, []).append(appointment)
-    today = timezone.localdate()
-    for s in submissions:
-        s.progress = state[s.pk]
-        s.file_count = files.get(s.pk, 0)
-        s.evidence_count = s.link_count + s.file_count
-        s.people = people.get(s.municipality_id, [])
-        s.activity = max(filter(None, [s.last_activity_at, s.last_edit]), default=None)
-        s.deadline_value = s.deadline()
-        s.days = (s.deadline_value - today).days if s.deadline_value else None
-        s.lagging = s.is_editable and s.progress["done"] < s.progress["total"]
-    submissions.sort(key=lambda s: (s.municipality.kind != "city_district", s.municipality.name))
-    return submissions
 
 
 @login_required
@@ -79,11 +29,14 @@ def region_rows(campaign, region):
 def region_progress(request, slug, code):
     access, campaign, region = region_for(request, slug, code)
     rows = region_rows(campaign, region)
+    links = LinkTally()
+    for r in rows:
+        links += r.links
     summary = {
         "total": len(rows),
         "submitted": sum(1 for r in rows if not r.is_editable),
         "lagging": sum(1 for r in rows if r.lagging),
-        "broken": sum(r.broken_count for r in rows),
+        "links": links,
     }
     return render(
         request,

@@ -37,6 +37,5 @@ def materials_for(access, campaign):
 
 
 def can_edit_material(access, material):
-    return access.is_operator or (
-        material.region_id is not None and material.region_id in access.coordinated_region_ids
-    )
+    """The operator any material (a national one has no region), a coordinator their region's."""
+    return access.can_manage_region(material.region_id)

@@ -2,6 +2,7 @@
 and in bulk over national data."""
 
 import functools
+import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -73,6 +74,43 @@ def percent(points, max_points, places=1):
 def _ceil(value):
     integral = int(value)
     return integral if integral == value else integral + 1
+
+
+# --- points of one criterion ------------------------------------------------------------------------------------
+
+# ASCII digits only, and no more than a database integer holds: int() would take "٣", "+5", "1_0" or twenty nines.
+POINTS_TEXT = re.compile(r"[0-9]{1,9}")
+
+
+def points_valid(points, max_points):
+    """Whether `points` may be given to a criterion worth `max_points`: a whole number from 0 to the maximum.
+    An int only: never a bool (True is 1 to Python), a float or a text; every writer of points asks this."""
+    return isinstance(points, int) and not isinstance(points, bool) and 0 <= points <= max_points
+
+
+def points_from_text(text, max_points):
+    """Points typed in a form field: the int when the text (blanks around it aside) is a whole number from 0 to
+    `max_points`, None for anything else, a blank included (the caller decides what a blank means)."""
+    text = text.strip() if isinstance(text, str) else ""
+    if not POINTS_TEXT.fullmatch(text):
+        return None
+    points = int(text)
+    return points if points_valid(points, max_points) else None
+
+
+def experts_mean(points):
+    """The final points of a criterion from the experts' points (or the one pre-score): their mean, rounded
+    half up, so that 2 and 3 give 3 (Python's round() would give 2: half to even)."""
+    if not points:
+        raise ValueError("no points to average")
+    return int((Decimal(sum(points)) / len(points)).to_integral_value(rounding=ROUND_HALF_UP))
+
+
+def needs_reconciliation(a, b, max_points, threshold_points, threshold_share):
+    """Whether two experts' points on one criterion differ enough to be reconciled by hand: by the campaign's
+    threshold in points or more, or by its share of the criterion's maximum or more."""
+    gap = abs(a - b)
+    return gap >= threshold_points or gap >= Decimal(str(threshold_share)) * max_points
 
 
 def competition_ranks(totals):

@@ -8,23 +8,39 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from assessment.models import Component, Criterion, LevelBand, Mechanism, Methodology
+from assessment.models import (
+    CampaignStage,
+    Component,
+    Criterion,
+    LevelBand,
+    Mechanism,
+    Methodology,
+    Participation,
+    Submission,
+)
+from surveys.services import questionnaires_copy
 
 
 @transaction.atomic
 def methodology_import(*, data):
     """Create a methodology from its JSON description (fixtures/methodology_*.json).
 
-    Idempotent: an existing methodology with the same code is returned unchanged, so `load_demo` can
-    run any number of times and a methodology in use is never touched."""
+    Idempotent: an existing methodology with the same code is returned with its points, levels and texts
+    unchanged, so `load_demo` can run any number of times and a methodology in use is never touched. Only what a
+    file written later adds and scores nothing is filled in where it is still empty: the note on which figures
+    are the platform's calibration, and the link to the previous version ("previous": its code)."""
+    previous = _previous_version(data)
     existing = Methodology.objects.filter(code=data["code"]).first()
     if existing:
+        _fill_in(existing, note=data.get("calibration_note", ""), previous=previous)
         return existing, False
     methodology = Methodology.objects.create(
         code=data["code"],
         title=data["title"],
         version=data.get("version", 1),
         max_total=data["max_total"],
+        calibration_note=data.get("calibration_note", ""),
+        previous=previous,
     )
     components = Component.objects.bulk_create(
         Component(
@@ -78,6 +94,29 @@ def methodology_import(*, data):
     return methodology, True
 
 
+def _previous_version(data):
+    code = data.get("previous")
+    if not code:
+        return None
+    previous = Methodology.objects.filter(code=code).first()
+    if previous is None:
+        raise ValueError(
+            _("The methodology «%(code)s» follows «%(previous)s», which is not loaded: import that one first.")
+            % {"code": data["code"], "previous": code}
+        )
+    return previous
+
+
+def _fill_in(methodology, *, note, previous):
+    changes = {}
+    if note and not methodology.calibration_note:
+        changes["calibration_note"] = methodology.calibration_note = note
+    if previous is not None and methodology.previous_id is None and previous.pk != methodology.pk:
+        changes["previous"] = methodology.previous = previous
+    if changes:
+        Methodology.objects.filter(pk=methodology.pk).update(**changes)
+
+
 def methodology_import_file(*, path):
     return methodology_import(data=json.loads(Path(path).read_text(encoding="utf-8")))
 
@@ -92,6 +131,7 @@ def methodology_new_version(*, methodology, code=None, title=None):
         title=title or methodology.title,
         version=version,
         max_total=methodology.max_total,
+        calibration_note=methodology.calibration_note,
         previous=methodology,
     )
     components = {}
@@ -131,8 +171,6 @@ def methodology_new_version(*, methodology, code=None, title=None):
             for c in mechanism.criteria.all()
         )
     Criterion.objects.bulk_create(criteria)
-    from surveys.services import questionnaires_copy
-
     questionnaires_copy(source=methodology, target=copy)
     return copy
 
@@ -142,19 +180,19 @@ class CampaignError(Exception):
 
 
 @transaction.atomic
-def campaign_save(*, campaign, stages, municipalities, by):
-    """Create or update a campaign with its stage dates and participants; every participant gets its
-    submission. A municipality that has already submitted cannot be taken out."""
-    from assessment.models import CampaignStage, Participation, Submission
-
+def campaign_save(*, campaign, stages, municipalities, by, titles=None):
+    """Create or update a campaign with its stage dates (and, with `titles`, the stages' titles in the campaign's
+    documents; empty: the usual name) and participants; every participant gets its submission. A municipality that
+    has already submitted cannot be taken out."""
     creating = campaign.pk is None
     if creating:
         campaign.created_by = by
     campaign.save()
     for stage, (start, end) in stages.items():
-        CampaignStage.objects.update_or_create(
-            campaign=campaign, stage=stage, defaults={"starts_on": start, "ends_on": end}
-        )
+        defaults = {"starts_on": start, "ends_on": end}
+        if titles is not None:
+            defaults["title"] = titles.get(stage, "")
+        CampaignStage.objects.update_or_create(campaign=campaign, stage=stage, defaults=defaults)
     wanted = {m.pk for m in municipalities}
     current = set(campaign.participations.values_list("municipality_id", flat=True))
     leaving = current - wanted
@@ -176,18 +214,37 @@ def campaign_save(*, campaign, stages, municipalities, by):
         Participation.objects.filter(campaign=campaign, municipality_id__in=leaving).delete()
     Participation.objects.bulk_create(Participation(campaign=campaign, municipality_id=pk) for pk in wanted - current)
     submissions_ensure(campaign=campaign)
-    if hasattr(campaign, "stage_dates"):
-        del campaign.stage_dates
+    # The caller reads the new dates from this instance: drop what it had cached or prefetched of the old ones.
+    campaign.__dict__.pop("stage_dates", None)
+    getattr(campaign, "_prefetched_objects_cache", {}).pop("stages", None)
     return campaign
 
 
 def submissions_ensure(*, campaign):
     """Every participant has a submission (draft until its organizer sends it)."""
-    from assessment.models import Submission
-
     have = set(campaign.submissions.values_list("municipality_id", flat=True))
     Submission.objects.bulk_create(
         Submission(campaign=campaign, municipality_id=pk)
         for pk in campaign.participations.values_list("municipality_id", flat=True)
         if pk not in have
     )
+
+
+@transaction.atomic
+def campaign_document_add(*, campaign, document):
+    """Record a document of the campaign's basis (`document`: an unsaved CampaignDocument, validated by
+    CampaignDocumentForm)."""
+    document.campaign = campaign
+    document.save()
+    return document
+
+
+@transaction.atomic
+def campaign_document_remove(*, document):
+    """Remove a document of the basis; its file goes once the removal is committed (a rolled-back removal keeps
+    the file its row still names)."""
+    stored = document.file.name if document.file else ""
+    storage = document.file.storage
+    document.delete()
+    if stored:
+        transaction.on_commit(lambda: storage.delete(stored))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from assessment import campaign_views, expert_views, form_views, region_views, score_views, views
+from assessment import campaign_views, expert_views, form_views, measure_views, region_views, score_views, views
 
 urlpatterns = [
     path("methodology/", views.methodology, name="methodology"),
@@ -12,6 +12,13 @@ urlpatterns = [
     path("campaigns/<slug:slug>/materials/", campaign_views.campaign_materials, name="campaign_materials"),
     path("campaigns/<slug:slug>/materials/<int:pk>/remove/", campaign_views.material_remove, name="material_remove"),
     path("campaigns/<slug:slug>/materials/<int:pk>/file/", campaign_views.material_file, name="material_file"),
+    path("campaigns/<slug:slug>/basis/", campaign_views.campaign_basis, name="campaign_basis"),
+    path(
+        "campaigns/<slug:slug>/basis/<int:pk>/remove/",
+        campaign_views.campaign_basis_remove,
+        name="campaign_basis_remove",
+    ),
+    path("campaigns/<slug:slug>/basis/<int:pk>/file/", campaign_views.campaign_basis_file, name="campaign_basis_file"),
     path("campaigns/<slug:slug>/regions/<str:code>/", region_views.region_progress, name="region_progress"),
     path("campaigns/<slug:slug>/regions/<str:code>/remind/", region_views.region_remind, name="region_remind"),
     path("campaigns/<slug:slug>/regions/<str:code>/export.xlsx", region_views.region_export, name="region_export"),
@@ -54,6 +61,43 @@ urlpatterns = [
     path("experts/queue/", expert_views.expert_queue, name="expert_queue"),
     path("experts/appeals/", expert_views.appeal_queue, name="appeal_queue"),
     path("campaigns/<slug:slug>/m/<slug:code>/appeal/", expert_views.appeal_form, name="appeal_form"),
+    # Plans of measures answering a campaign's results (assessment/measure_views.py).
+    path("campaigns/<slug:slug>/m/<slug:code>/plan/", measure_views.measure_plan, name="measure_plan"),
+    path(
+        "campaigns/<slug:slug>/m/<slug:code>/plan/start/", measure_views.measure_plan_start, name="measure_plan_start"
+    ),
+    path(
+        "campaigns/<slug:slug>/m/<slug:code>/plan/submit/",
+        measure_views.measure_plan_submit,
+        name="measure_plan_submit",
+    ),
+    path(
+        "campaigns/<slug:slug>/m/<slug:code>/plan/approve/",
+        measure_views.measure_plan_approve,
+        name="measure_plan_approve",
+    ),
+    path(
+        "campaigns/<slug:slug>/m/<slug:code>/plan/return/",
+        measure_views.measure_plan_return,
+        name="measure_plan_return",
+    ),
+    path("campaigns/<slug:slug>/m/<slug:code>/plan/measures/new/", measure_views.measure_add, name="measure_add"),
+    path(
+        "campaigns/<slug:slug>/m/<slug:code>/plan/measures/<int:pk>/", measure_views.measure_edit, name="measure_edit"
+    ),
+    path(
+        "campaigns/<slug:slug>/m/<slug:code>/plan/measures/<int:pk>/remove/",
+        measure_views.measure_remove,
+        name="measure_remove",
+    ),
+    path(
+        "campaigns/<slug:slug>/m/<slug:code>/plan/measures/<int:pk>/progress/",
+        measure_views.measure_progress,
+        name="measure_progress",
+    ),
+    path("measure-files/<int:pk>/", measure_views.measure_file, name="measure_file"),
+    path("campaigns/<slug:slug>/regions/<str:code>/plans/", measure_views.region_plans, name="region_plans"),
+    path("campaigns/<slug:slug>/plans/", measure_views.national_plans, name="national_plans"),
     path("attachments/<int:pk>/", form_views.attachment_download, name="attachment_download"),
     path("attachments/<int:pk>/remove/", form_views.attachment_remove, name="attachment_remove"),
 ]

@@ -10,7 +10,7 @@ from assessment.models import Campaign, Criterion, Methodology
 @require_safe
 def methodology(request, code=None):
     """The whole methodology, one click from everywhere: guidance is what the 2020 pilot lacked."""
-    methodologies = Methodology.objects.all()
+    methodologies = Methodology.objects.select_related("previous")
     if code:
         current = get_object_or_404(methodologies, code=code)
     else:
@@ -19,8 +19,26 @@ def methodology(request, code=None):
         current = newest.methodology if newest else methodologies.order_by("-version", "-created_at").first()
         if current is None:
             return render(request, "assessment/methodology.html", {"methodology": None})
+    blocks = _blocks(current)
+    return render(
+        request,
+        "assessment/methodology.html",
+        {
+            "methodology": current,
+            "versions": methodologies.order_by("version", "code"),
+            "blocks": blocks,
+            "components": current.components.all(),
+            "bands": current.level_bands.all(),
+            "total": sum(b["total"] for b in blocks),
+            "campaigns": current.campaigns.all(),
+        },
+    )
+
+
+def _blocks(methodology):
+    """The methodology's blocks, each with its mechanisms (their criteria prefetched) and its total."""
     mechanisms = (
-        current.mechanisms.annotate(total=Sum("criteria__max_points"))
+        methodology.mechanisms.annotate(total=Sum("criteria__max_points"))
         .prefetch_related(
             Prefetch(
                 "criteria",
@@ -35,16 +53,4 @@ def methodology(request, code=None):
         blocks[mechanism.block]["mechanisms"].append(mechanism)
     for block in blocks.values():
         block["total"] = sum(m.total or 0 for m in block["mechanisms"])
-    return render(
-        request,
-        "assessment/methodology.html",
-        {
-            "methodology": current,
-            "versions": methodologies.order_by("-version"),
-            "blocks": list(blocks.values()),
-            "components": current.components.all(),
-            "bands": current.level_bands.all(),
-            "total": sum(b["total"] for b in blocks.values()),
-            "campaigns": current.campaigns.all(),
-        },
-    )
+    return list(blocks.values())

@@ -81,29 +81,15 @@ TRANSITIONS = {
 
 
 def may(access, transition, submission):
-    """Whether the actor's role allows the move on this submission (scope included)."""
-    for role in transition.roles:
-        if role == "operator" and access.is_operator:
-            return True
-        if role == "coordinator" and submission.municipality.region_id in access.coordinated_region_ids:
-            return True
-        if role == "organizer" and submission.municipality_id in access.organized_municipality_ids:
-            return True
-        if role == "expert" and access.is_expert:
-            if transition.name == "decide_appeal":
-                return True  # which expert may decide is checked by review.may_decide
-            from assessment.models import ReviewAssignment
-
-            if ReviewAssignment.objects.filter(
-                submission=submission, expert_id=access.user_id, is_active=True
-            ).exists():
-                return True
-    return False
+    """Whether the actor's role allows the move on this submission (scope included): access.may_move. Any expert
+    may be the one to decide an appeal as far as the workflow goes; which one may is appeals.may_decide."""
+    return access.may_move(submission, transition.roles, any_expert=transition.name == "decide_appeal")
 
 
 @transaction.atomic
-def apply(*, submission, name, by, access, reason="", snapshot=None, criteria=(), **fields):
-    """Move `submission` by transition `name`, or raise TransitionError with a message for the user."""
+def apply(*, submission, name, by, access, reason="", snapshot=None, criteria=(), at=None, **fields):
+    """Move `submission` by transition `name`, or raise TransitionError with a message for the user. `at` is the
+    moment of the move when it is recorded after the fact (the demo's finished campaigns); now otherwise."""
     transition = TRANSITIONS[name]
     # The row lock first (see Submission.objects.locked): a move waits for a save in progress, and a save
     # that waited for the move finds the new status.
@@ -120,7 +106,7 @@ def apply(*, submission, name, by, access, reason="", snapshot=None, criteria=()
         )
     if stored.status != old:
         raise TransitionError(_("Someone else has just changed this submission. Reload the page to see its state."))
-    now = timezone.now()
+    now = at or timezone.now()
     moved = Submission.objects.filter(pk=submission.pk, status=old).update(
         status=transition.target, last_activity_at=now, **fields
     )

@@ -92,9 +92,13 @@ def main():
 
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         access = access_for(user)
-        result, import_s = timed(lambda: excel_import.import_workbook(filled, campaign=campaign, user=user, access=access))
+        result, import_s = timed(
+            lambda: excel_import.import_workbook(filled, campaign=campaign, user=user, access=access)
+        )
         rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        again, reimport_s = timed(lambda: excel_import.import_workbook(filled, campaign=campaign, user=user, access=access))
+        again, reimport_s = timed(
+            lambda: excel_import.import_workbook(filled, campaign=campaign, user=user, access=access)
+        )
         import_mb = peak_python_mb(
             lambda: excel_import.read_workbook(filled, campaign=campaign, allowed_municipalities=ordered)
         )

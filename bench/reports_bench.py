@@ -81,8 +81,8 @@ end
 def campaign_with_results(slug, title, methodology, municipalities, user, rng):
     """A campaign whose results are published today, every submission finalized with final scores, Results
     computed. Bulk inserts only."""
-    from assessment import review
     from assessment.models import Campaign, CampaignStage, Criterion, Participation, Score, Stage, Submission
+    from assessment.results import results_compute
 
     campaign = Campaign.objects.create(slug=slug, title=title, year=2026, methodology=methodology)
     today = datetime.date.today()
@@ -105,7 +105,7 @@ def campaign_with_results(slug, title, methodology, municipalities, user, rng):
         ),
         batch_size=5000,
     )
-    review.results_compute(campaign=campaign)
+    results_compute(campaign=campaign)
     return campaign
 
 

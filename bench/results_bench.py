@@ -32,8 +32,8 @@ def main():
     try:
         from django.contrib.auth import get_user_model
 
-        from assessment import review
         from assessment.models import Campaign, Criterion, Participation, Score, Stage, Submission
+        from assessment.results import results_compute
         from assessment.services import methodology_import_file
         from municipalities.models import Municipality, Region
 
@@ -78,10 +78,10 @@ def main():
         assert len(rows) == MUNICIPALITIES
 
         started = time.perf_counter()
-        review.results_compute(campaign=campaign)
+        results_compute(campaign=campaign)
         first_s = time.perf_counter() - started
         started = time.perf_counter()
-        review.results_compute(campaign=campaign)
+        results_compute(campaign=campaign)
         again_s = time.perf_counter() - started
         figures = {
             "recompute_municipalities": MUNICIPALITIES,

@@ -4,6 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
 from assessment.api import CampaignListView
+from assessment.measures_api import MeasuresView
 from reports import api as reports_api
 from surveys.api import ResponseRatesView
 
@@ -17,5 +18,6 @@ urlpatterns = [
         reports_api.MunicipalityCardView.as_view(),
         name="api-municipality",
     ),
+    path("campaigns/<slug:slug>/municipalities/<slug:code>/measures/", MeasuresView.as_view(), name="api-measures"),
     path("campaigns/<slug:slug>/response-rates/", ResponseRatesView.as_view(), name="api-response-rates"),
 ]

@@ -3,6 +3,7 @@ import functools
 from django.conf import settings
 
 from municipalities.access import access_for
+from municipalities.notifications import unread_count
 
 
 def product(request):
@@ -12,8 +13,6 @@ def product(request):
         "access": access_for(user),
     }
     if user is not None and user.is_authenticated:
-        from municipalities.notifications import unread_count
-
         # A callable the template calls only where it shows the bell; counted once per response (one query).
         context["notifications_unread"] = functools.cache(lambda: unread_count(user))
     return context

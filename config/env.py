@@ -2,6 +2,8 @@
 
 import os
 
+import dj_database_url
+
 
 class ConfigError(Exception):
     """A setting is missing or malformed; manage.py and wsgi.py print it as one line."""
@@ -41,8 +43,6 @@ def listing(name, default=()):
 
 def database(url, sqlite_path):
     """Parse DATABASE_URL; an empty value means the embedded SQLite file."""
-    import dj_database_url
-
     if not url:
         return {
             "ENGINE": "django.db.backends.sqlite3",

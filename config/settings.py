@@ -203,6 +203,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Read-only API of the assessment of municipal mechanisms of education quality management.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # One name per choice set, whichever field uses it: generated clients get one Level type, one Stage type.
+    "ENUM_NAME_OVERRIDES": {
+        "LevelEnum": "assessment.models.LevelBand.Level",
+        "StageEnum": "assessment.models.Stage",
+    },
 }
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

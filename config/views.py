@@ -1,6 +1,9 @@
 """Error pages in the product's own look, in the user's language."""
 
+from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import render
+from django.template import loader
+from rest_framework.exceptions import NotFound
 
 
 def bad_request(request, exception=None):
@@ -14,18 +17,12 @@ def permission_denied(request, exception=None):
 def page_not_found(request, exception=None):
     if request.path.startswith("/api/"):
         # A URL the API does not have (a malformed campaign slug, say) is JSON like the API's own 404s.
-        from django.http import JsonResponse
-        from rest_framework.exceptions import NotFound
-
         return JsonResponse({"detail": str(NotFound.default_detail)}, status=404)
     return render(request, "errors/404.html", status=404)
 
 
 def server_error(request):
     # No context processors that touch the database: the error may be the database itself.
-    from django.http import HttpResponseServerError
-    from django.template import loader
-
     return HttpResponseServerError(loader.get_template("errors/500.html").render())
 
 

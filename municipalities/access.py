@@ -81,6 +81,59 @@ class Access:
     def can_fill_forms(self, municipality_id):
         return municipality_id in self.organized_municipality_ids
 
+    def follows_region(self, region_id):
+        """The region's progress pages: the national roles and the region's coordinator."""
+        return self.is_national or region_id in self.coordinated_region_ids
+
+    def sees_all_points(self, region_id):
+        """Every score of a submission of the region before it is final (pre-scores, each expert's): the
+        national roles and the region's coordinator."""
+        return self.follows_region(region_id)
+
+    # The assessment stands above this floor: the methods below take its objects duck-typed, a submission with
+    # `municipality.region_id`, `municipality_id` and `is_assigned_to(user_id, open_only=...)`.
+    def may_score(self, submission, round):
+        """Set points in a round: the pre-score ("prescore") where the user manages the region, an expert's
+        ("expert") on a submission assigned to them and not yet completed."""
+        if round == "prescore":
+            return self.can_manage_region(submission.municipality.region_id)
+        if round == "expert":
+            return submission.is_assigned_to(self.user_id, open_only=True)
+        return False
+
+    def may_move(self, submission, roles, *, any_expert=False):
+        """Whether one of `roles` ("operator", "coordinator", "organizer", "expert": a transition's) is this
+        user's on the submission: the coordinator of its region, an organizer of its municipality, an expert
+        assigned to it, or any expert with `any_expert` (who decides an appeal is checked by the appeal)."""
+        return (
+            ("operator" in roles and self.is_operator)
+            or ("coordinator" in roles and submission.municipality.region_id in self.coordinated_region_ids)
+            or ("organizer" in roles and self.can_fill_forms(submission.municipality_id))
+            or ("expert" in roles and self.is_expert and (any_expert or submission.is_assigned_to(self.user_id)))
+        )
+
+    def points_scope(self, submission, has_result):
+        """What of a submission's points the user sees: "all" (once it has a result, everyone who sees it;
+        before, see sees_all_points), "expert" (an assigned expert before the result: their own scores, the
+        reconciled ones and the pre-score unless the review is blind), or None (the municipality itself and
+        anyone else before the result)."""
+        if has_result or self.sees_all_points(submission.municipality.region_id):
+            return "all"
+        if self.is_expert and submission.is_assigned_to(self.user_id):
+            return "expert"
+        return None
+
+    def people_scope(self):
+        """The appointments listed on the people page, as a filter: a coordinator's regions; for the operator
+        also every municipality's and the national ones (neither region nor municipality)."""
+        if not self.is_operator:
+            return Q(region__in=self.regions())
+        return (
+            Q(region__in=self.regions())
+            | Q(municipality__in=self.municipalities())
+            | Q(region__isnull=True, municipality__isnull=True)
+        )
+
     def can_edit_methodology(self):
         return self.is_operator
 

@@ -1,6 +1,10 @@
 from django import forms
+from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
+
+from municipalities.models import Notification
+from municipalities.people import roles_for
 
 
 class LoginForm(AuthenticationForm):
@@ -29,8 +33,6 @@ class InviteForm(forms.Form):
     municipality = forms.ModelChoiceField(label=_("Municipality"), queryset=None, required=False)
 
     def __init__(self, *args, access, **kwargs):
-        from municipalities.people import roles_for
-
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = [(r.value, r.label) for r in roles_for(access)]
         self.fields["region"].queryset = access.regions()
@@ -54,8 +56,6 @@ class SetPasswordForm(forms.Form):
         self.user = user
 
     def clean(self):
-        from django.contrib.auth import password_validation
-
         cleaned = super().clean()
         one, two = cleaned.get("password1"), cleaned.get("password2")
         if one and two and one != two:
@@ -82,8 +82,6 @@ class NotificationSettingsForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
-        from municipalities.models import Notification
-
         super().__init__(*args, **kwargs)
         self.fields["email_kinds"].choices = [
             (kind, label) for kind, label in Notification.Kind.choices if kind not in Notification.ALWAYS_EMAILED

@@ -11,12 +11,13 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from municipalities.models import MUNICIPAL_ROLES, Appointment, Invitation, Role
+from municipalities.models import MUNICIPAL_ROLES, Appointment, Invitation, Notification, Role
+from municipalities.notifications import notify
 
 INVITATION_DAYS = 7
 
@@ -45,6 +46,36 @@ def appointments_listed():
     return Appointment.objects.filter(Q(is_active=True) | Exists(waiting))
 
 
+def _invitation_state(appointment, latest, now):
+    """How far the appointment got: "active" (its holder signed in or accepted), "pending" (an invitation is
+    out), "expired" (the last one lapsed) or "none"."""
+    if appointment.is_active and (appointment.user.has_usable_password() or (latest and latest.accepted_at)):
+        return "active"
+    if latest and latest.expires_at < now:
+        return "expired"
+    return "pending" if latest else "none"
+
+
+def people_rows(scope):
+    """The people page's rows for the appointments in `scope` (a Q: Access.people_scope()), each with its latest
+    invitation and state, in two queries."""
+    appointments = (
+        appointments_listed()
+        .filter(scope)
+        .select_related("user", "region", "municipality")
+        .prefetch_related(Prefetch("invitations", queryset=Invitation.objects.order_by("-created_at")))
+        .order_by("role", "region__code", "municipality__name")
+    )
+    now = timezone.now()
+    rows = []
+    for appointment in appointments:
+        latest = next(iter(appointment.invitations.all()), None)
+        rows.append(
+            {"appointment": appointment, "invitation": latest, "state": _invitation_state(appointment, latest, now)}
+        )
+    return rows
+
+
 def _signs_in(appointment):
     """The invitee accepts by signing in, not by setting a password: the account already had one."""
     return appointment.user.has_usable_password()
@@ -61,9 +92,6 @@ def _issue(appointment, by):
         expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
         sent_count=sent + 1,
     )
-    from municipalities.models import Notification
-    from municipalities.notifications import notify
-
     user = appointment.user
     where = appointment.municipality or appointment.region
     about = {

@@ -8,7 +8,6 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
@@ -20,7 +19,7 @@ from municipalities.access import access_for
 from municipalities.api_auth import TokenError, api_token_create, api_token_revoke
 from municipalities.demo_accounts import demo_accounts
 from municipalities.forms import InviteForm, LoginForm, NotificationSettingsForm, SetPasswordForm
-from municipalities.models import MUNICIPAL_ROLES, ApiToken, Appointment, Invitation, Notification, Role
+from municipalities.models import MUNICIPAL_ROLES, ApiToken, Appointment, Notification, Role
 from municipalities.people import (
     PeopleError,
     appointment_invite,
@@ -29,6 +28,7 @@ from municipalities.people import (
     invitation_for,
     invitation_resend,
     invitation_signs_in,
+    people_rows,
     roles_for,
 )
 
@@ -190,33 +190,7 @@ def people(request):
                 request, _("An invitation is sent to %(email)s.") % {"email": form.cleaned_data["email"].strip()}
             )
             return redirect("people")
-    appointments = (
-        appointments_listed()
-        .filter(
-            Q(region__in=access.regions())
-            | Q(municipality__in=access.municipalities())
-            | Q(region__isnull=True, municipality__isnull=True)
-            if access.is_operator
-            else Q(region__in=access.regions())
-        )
-        .select_related("user", "region", "municipality")
-        .prefetch_related(Prefetch("invitations", queryset=Invitation.objects.order_by("-created_at")))
-        .order_by("role", "region__code", "municipality__name")
-    )
-    now = timezone.now()
-    rows = []
-    for appointment in appointments:
-        latest = next(iter(appointment.invitations.all()), None)
-        if appointment.is_active and (appointment.user.has_usable_password() or (latest and latest.accepted_at)):
-            state = "active"
-        elif latest and latest.expires_at < now:
-            state = "expired"
-        elif latest:
-            state = "pending"
-        else:
-            state = "none"
-        rows.append({"appointment": appointment, "invitation": latest, "state": state})
-    return render(request, "people/list.html", {"form": form, "rows": rows})
+    return render(request, "people/list.html", {"form": form, "rows": people_rows(access.people_scope())})
 
 
 @login_required
@@ -224,12 +198,7 @@ def people(request):
 def people_resend(request, pk):
     access = access_for(request.user)
     access.require(bool(roles_for(access)))
-    scope = (
-        Q(region__in=access.regions()) | Q(municipality__in=access.municipalities())
-        if access.is_operator
-        else Q(region__in=access.regions())
-    )
-    appointment = get_object_or_404(appointments_listed().filter(scope).select_related("user"), pk=pk)
+    appointment = get_object_or_404(appointments_listed().filter(access.people_scope()).select_related("user"), pk=pk)
     access.require(appointment.role in roles_for(access))
     try:
         invitation_resend(appointment=appointment, by=request.user)

@@ -22,9 +22,11 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from assessment import dynamics, scoring
 from assessment.api import CAMPAIGN_SLUG, MUNICIPALITY_CODE
-from assessment.models import LevelBand, Result, ReviewAssignment, Score, Submission
+from assessment.models import LevelBand, Result, Score, Submission
 from assessment.scope import submissions_for
+from assessment.scores import score_chain, standing
 from municipalities.access import access_for
 from municipalities.api import UNAUTHORIZED, ApiView, CodeNameSerializer, DetailSerializer
 from municipalities.models import Municipality, Region
@@ -41,6 +43,25 @@ class ErrorsSerializer(serializers.Serializer):
     errors = serializers.ListField(child=serializers.CharField(), help_text="What is wrong with the query.")
 
 
+class ChangeSerializer(serializers.Serializer):
+    total = serializers.IntegerField(
+        help_text="Points gained since the previous campaign (negative: lost); on comparable criteria only when "
+        "comparable_only."
+    )
+    share = serializers.FloatField(help_text="Change of the share of the maximum, -1…1 (0.05 is 5 percentage points).")
+    rank = serializers.IntegerField(
+        allow_null=True, help_text="Places gained in the ranking (the previous rank minus this one; positive: up)."
+    )
+    level_from = serializers.ChoiceField(
+        choices=LevelBand.Level.choices, help_text="The level in the previous campaign."
+    )
+    level_to = serializers.ChoiceField(choices=LevelBand.Level.choices, help_text="The level in this campaign.")
+    comparable_only = serializers.BooleanField(
+        help_text="The campaigns used different editions of the methodology and not every criterion has a "
+        "counterpart of the same maximum: total and share are compared on the criteria that have one."
+    )
+
+
 class RankingRowSerializer(serializers.Serializer):
     rank = serializers.IntegerField(
         allow_null=True,
@@ -54,6 +75,12 @@ class RankingRowSerializer(serializers.Serializer):
     level = serializers.ChoiceField(choices=LevelBand.Level.choices)
     level_label = serializers.CharField(help_text="The level's name in the language of the request.")
     mechanisms = serializers.DictField(child=serializers.IntegerField(), help_text='Points per mechanism: {"1.1": 30}.')
+    previous_total = serializers.IntegerField(
+        allow_null=True,
+        help_text="The total in the campaign this one follows; null when it follows none (or none whose results "
+        "you may see) or the municipality was not in it.",
+    )
+    change = ChangeSerializer(allow_null=True, help_text="The change since the previous campaign; null as above.")
 
 
 class RankingSerializer(serializers.Serializer):
@@ -91,6 +118,20 @@ class MechanismPointsSerializer(serializers.Serializer):
     points = serializers.IntegerField(allow_null=True)
     max_points = serializers.IntegerField()
     level = serializers.ChoiceField(choices=LevelBand.Level.choices, allow_null=True)
+    previous_points = serializers.IntegerField(
+        allow_null=True,
+        help_text="The points of the mechanism's criteria in the previous campaign (of their counterparts, when the "
+        "methodologies differ); null without a previous campaign or a comparable criterion.",
+    )
+
+
+class PreviousSerializer(serializers.Serializer):
+    campaign = serializers.CharField(help_text="The previous campaign's slug.")
+    total = serializers.IntegerField()
+    max_total = serializers.IntegerField()
+    share = serializers.FloatField()
+    level = serializers.ChoiceField(choices=LevelBand.Level.choices)
+    rank = serializers.IntegerField(allow_null=True, help_text="The national rank in the previous campaign.")
 
 
 class MunicipalityCardSerializer(serializers.Serializer):
@@ -111,6 +152,11 @@ class MunicipalityCardSerializer(serializers.Serializer):
     )
     mechanisms = MechanismPointsSerializer(many=True)
     criteria = CriterionPointsSerializer(many=True)
+    previous = PreviousSerializer(
+        allow_null=True,
+        help_text="The municipality in the campaign this one follows; null when it follows none whose results you "
+        "may see, or the municipality was not finalized in it.",
+    )
 
 
 NOT_FOUND = OpenApiResponse(DetailSerializer, description="No such campaign or municipality, or not in your scope.")
@@ -145,7 +191,12 @@ class RankingQuery:
         if not ok:
             problems.append(_("«offset» must be a whole number, 0 or more."))
         filters = results.Filters(
-            region=text("region"), level=text("level"), kind=text("kind"), q=text("q"), sort=text("sort", "rank")
+            region=text("region"),
+            level=text("level"),
+            kind=text("kind"),
+            q=text("q"),
+            sort=text("sort", "rank"),
+            change=text("change"),
         )
         return cls(filters, limit, offset or 0, problems)
 
@@ -155,7 +206,7 @@ class RankingQuery:
     def key(self):
         """The query in a canonical form: the order or spelling of the parameters does not change the ETag."""
         f = self.filters
-        return "\x1f".join(map(str, (f.region, f.level, f.kind, f.q, f.sort, self.limit, self.offset)))
+        return "\x1f".join(map(str, (f.region, f.level, f.kind, f.q, f.sort, f.change, self.limit, self.offset)))
 
 
 def _whole(value, maximum=None):
@@ -167,13 +218,21 @@ def _whole(value, maximum=None):
     return None, False
 
 
-def ranking_etag(campaign, query):
-    key = "|".join([str(campaign.pk), results.results_version(campaign), translation.get_language() or "", query.key()])
+def ranking_etag(campaign, query, succession=None):
+    key = "|".join(
+        [
+            str(campaign.pk),
+            results.results_version(campaign),
+            results.succession_key(succession),
+            translation.get_language() or "",
+            query.key(),
+        ]
+    )
     return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
 
 
-def ranking_body(campaign, query):
-    rows = results.ranking(campaign, query.filters)
+def ranking_body(campaign, query, succession=None):
+    rows = results.ranking(campaign, query.filters, succession)
     if query.limit is None and not query.offset:
         page = list(rows)
         count = len(page)
@@ -183,6 +242,7 @@ def ranking_body(campaign, query):
         page = list(rows[query.offset : end])
     labels = results.level_labels(campaign)
     regional = bool(query.filters.region)
+    page = results.with_changes(page, succession, regional=regional)
     return {
         "campaign": campaign.slug,
         "max_total": campaign.methodology.max_total,
@@ -222,6 +282,14 @@ class RankingView(ApiView):
                 "sort", str, enum=["", *results.Filters.SORTS], default="rank", description="Order (empty: by rank)."
             ),
             OpenApiParameter(
+                "change",
+                str,
+                enum=["", *dynamics.CHANGE_FILTERS],
+                description="Only the municipalities that improved, worsened, moved up or down a level since the "
+                "previous campaign (empty: all). None passes when the campaign follows none whose results you may "
+                "see.",
+            ),
+            OpenApiParameter(
                 "limit",
                 {"type": "integer", "minimum": 0, "maximum": LIMIT_MAX},
                 description="At most this many rows; all by default.",
@@ -242,14 +310,16 @@ class RankingView(ApiView):
         },
     )
     def get(self, request, slug):
-        campaign = results.campaign_results_for(access_for(request.user), slug)
+        access = access_for(request.user)
+        campaign = results.campaign_results_for(access, slug)
         query = RankingQuery.of(request.query_params)
         if query.filters.region:
             get_object_or_404(Region, code=query.filters.region)
+        succession = results.succession_for(access, campaign)
         errors = query.errors(campaign)
         if errors:
             return Response({"errors": errors}, status=400)
-        etag = ranking_etag(campaign, query)
+        etag = ranking_etag(campaign, query, succession)
         response = get_conditional_response(request._request, etag=etag)
         if response is None:
             # The body depends only on the results version, the language and the query (all in the ETag):
@@ -257,7 +327,9 @@ class RankingView(ApiView):
             key = f"api-ranking:{etag}"
             body = cache.get(key)
             if body is None:
-                body = json.dumps(ranking_body(campaign, query), ensure_ascii=False, separators=(",", ":")).encode()
+                body = json.dumps(
+                    ranking_body(campaign, query, succession), ensure_ascii=False, separators=(",", ":")
+                ).encode()
                 cache.set(key, body, RANKING_CACHE_SECONDS)
             response = HttpResponse(body, content_type="application/json")
         response["ETag"] = etag
@@ -265,27 +337,6 @@ class RankingView(ApiView):
 
 
 # --- the municipality's card ---------------------------------------------------------------------------------
-
-# Which current score stands for a criterion: the final one, an appeal decision, an expert's, the pre-score;
-# the latest within a round.
-ROUND_ORDER = {Score.Round.FINAL: 0, Score.Round.APPEAL: 1, Score.Round.EXPERT: 2, Score.Round.PRESCORE: 3}
-
-
-def points_scope(access, submission, result):
-    """What of the points the viewer sees: "all" (finalized: everyone who sees the card; before: the national
-    roles and the region's coordinator), "expert" (an assigned expert before finalization: their own scores, the
-    reconciled ones and the pre-score unless the review is blind), or None (the municipality itself and anyone
-    else before finalization)."""
-    if result is not None:
-        return "all"
-    if access.is_national or submission.municipality.region_id in access.coordinated_region_ids:
-        return "all"
-    if (
-        access.is_expert
-        and ReviewAssignment.objects.filter(submission=submission, expert_id=access.user_id, is_active=True).exists()
-    ):
-        return "expert"
-    return None
 
 
 def _shown(score, scope, viewer_id, blind):
@@ -309,55 +360,30 @@ def _entry(score):
 
 
 def explanations(submission, scope, viewer_id):
-    """{criterion id: (the score standing for it, [the scores it replaced, newest first])}, from the
-    submission's scores loaded once and what the viewer may see of them."""
+    """{criterion id: (the score standing for it, [the scores it replaced, newest first])} of what the viewer
+    may see (access.points_scope), by the rules of the page: scores.standing and scores.score_chain."""
     if scope is None:
         return {}
     blind = submission.campaign.blind_review
     scores = {s.pk: s for s in Score.objects.filter(submission=submission).select_related("by")}
-    best = {}
-    for s in scores.values():
-        if not s.is_current or not _shown(s, scope, viewer_id, blind):
-            continue
-        held = best.get(s.criterion_id)
-        if held is None or (ROUND_ORDER[s.round], -s.at.timestamp()) < (ROUND_ORDER[held.round], -held.at.timestamp()):
-            best[s.criterion_id] = s
-    found = {}
-    for criterion_id, score in best.items():
-        history, seen, step = [], {score.pk}, scores.get(score.previous_id)
-        while step is not None and step.pk not in seen:
-            seen.add(step.pk)
-            if _shown(step, scope, viewer_id, blind):
-                history.append(step)
-            step = scores.get(step.previous_id)
-        found[criterion_id] = (score, history)
-    return found
+    best = standing(s for s in scores.values() if _shown(s, scope, viewer_id, blind))
+    return {
+        criterion_id: (score, [s for s in score_chain(score, scores) if _shown(s, scope, viewer_id, blind)])
+        for criterion_id, score in best.items()
+    }
 
 
-def municipality_card(access, submission):
-    campaign = submission.campaign
-    municipality = submission.municipality
-    result = Result.objects.filter(submission=submission).first()
-    criteria = results.criteria_of(campaign)
-    scope = points_scope(access, submission, result)
-    explained = explanations(submission, scope, access.user_id)
-    rows, sums, maxima, mechanisms = [], {}, {}, {}
+def _criterion_rows(criteria, explained):
+    """The card's criteria, and {criterion code: points} of those with visible points."""
+    rows, points = [], {}
     for c in criteria:
-        code = c.mechanism.code
-        mechanisms.setdefault(code, c.mechanism)
-        maxima[code] = maxima.get(code, 0) + c.max_points
         score, history = explained.get(c.pk, (None, []))
         explanation = None
         if score is not None:
-            sums[code] = sums.get(code, 0) + score.points
+            points[c.code] = score.points
             current = _entry(score)
-            explanation = {
-                "round": current["round"],
-                "by": current["by"],
-                "at": current["at"],
-                "reason": current["reason"],
-                "history": [_entry(s) for s in history],
-            }
+            explanation = {key: current[key] for key in ("round", "by", "at", "reason")}
+            explanation["history"] = [_entry(s) for s in history]
         rows.append(
             {
                 "code": c.code,
@@ -366,33 +392,80 @@ def municipality_card(access, submission):
                 "explanation": explanation,
             }
         )
-    max_total = result.max_total if result else sum(maxima.values())
+    return rows, points
+
+
+def _totals(access, campaign, result, criteria, points):
+    """(total, max_total, share, level, rank, mechanisms) of the card: the Result once finalized; before, the
+    current visible points summarized by scoring.summarize (a level as a guide where any points are visible)."""
+    specs = [scoring.CriterionSpec(c.code, c.mechanism.code, c.max_points) for c in criteria]
+    summary = scoring.summarize(points, specs, campaign.methodology.bands)
+    scored = {spec.mechanism for spec in specs if spec.code in points}
     if result is not None:
-        total, share, level = result.total, float(result.share), result.level
         # The rank compares with every other participant: a result, hidden until publication.
         rank = result.rank_country if access.may_see_results(campaign) else None
-        by_mechanism = []
-        for code in mechanisms:
-            entry = result.mechanisms.get(code) or {"points": sums.get(code, 0), "max": maxima[code], "level": None}
-            by_mechanism.append(
-                {"code": code, "points": entry["points"], "max_points": entry["max"], "level": entry["level"]}
+        mechanisms = []
+        for code, entry in summary.mechanisms.items():
+            stored = result.mechanisms.get(code) or {**entry, "level": None}
+            mechanisms.append(
+                {"code": code, "points": stored["points"], "max_points": stored["max"], "level": stored["level"]}
             )
-    else:
-        # Current, not final, points: a level is given as a guide where any points are visible.
-        bands = campaign.methodology.bands
-        total = sum(sums.values()) if sums else None
-        share = round(total / max_total, 4) if total is not None and max_total else None
-        level = bands.level(total, max_total) if total is not None else None
-        rank = None
-        by_mechanism = [
-            {
-                "code": code,
-                "points": sums.get(code),
-                "max_points": maxima[code],
-                "level": bands.level(sums[code], maxima[code]) if code in sums else None,
-            }
-            for code in mechanisms
-        ]
+        return result.total, result.max_total, float(result.share), result.level, rank, mechanisms
+    mechanisms = [
+        {
+            "code": code,
+            "points": entry["points"] if code in scored else None,
+            "max_points": entry["max"],
+            "level": entry["level"] if code in scored else None,
+        }
+        for code, entry in summary.mechanisms.items()
+    ]
+    if not points:
+        return None, summary.max_total, None, None, None, mechanisms
+    share = float(round(summary.share, 4)) if summary.max_total else None
+    return summary.total, summary.max_total, share, summary.level, None, mechanisms
+
+
+def _previous(access, campaign, municipality, criteria, mechanisms):
+    """The card's `previous` (or None), and each mechanism row's `previous_points`: the previous campaign's
+    figures only for whoever may see its results."""
+    for row in mechanisms:
+        row["previous_points"] = None
+    succession = dynamics.succession_of(campaign, access)
+    if succession is None:
+        return None
+    before = dynamics.standings(succession.previous, [municipality.pk]).get(municipality.pk)
+    if before is None:
+        return None
+    compared = dynamics.compare(
+        dynamics.previous_points(succession, municipality.pk),
+        {},
+        succession.correspondence,
+        dynamics.refs_of(criteria),
+        group=lambda spec: spec.mechanism,
+    )
+    for row in mechanisms:
+        entry = compared.get(row["code"])
+        row["previous_points"] = entry.before if entry else None
+    return {
+        "campaign": succession.previous.slug,
+        "total": before.total,
+        "max_total": before.max_total,
+        "share": float(before.share),
+        "level": before.level,
+        "rank": before.rank_country,
+    }
+
+
+def municipality_card(access, submission):
+    campaign = submission.campaign
+    municipality = submission.municipality
+    result = Result.objects.filter(submission=submission).first()
+    criteria = results.criteria_of(campaign)
+    explained = explanations(submission, access.points_scope(submission, result is not None), access.user_id)
+    rows, points = _criterion_rows(criteria, explained)
+    total, max_total, share, level, rank, mechanisms = _totals(access, campaign, result, criteria, points)
+    previous = _previous(access, campaign, municipality, criteria, mechanisms)
     return {
         "municipality": {"code": municipality.code, "name": municipality.name},
         "region": {"code": municipality.region.code, "name": municipality.region.name},
@@ -402,8 +475,9 @@ def municipality_card(access, submission):
         "share": share,
         "level": level,
         "rank": rank,
-        "mechanisms": by_mechanism,
+        "mechanisms": mechanisms,
         "criteria": rows,
+        "previous": previous,
     }
 
 
@@ -421,7 +495,9 @@ class MunicipalityCardView(ApiView):
     def get(self, request, slug, code):
         access = access_for(request.user)
         submission = get_object_or_404(
-            submissions_for(access).select_related("campaign__methodology", "municipality__region"),
+            submissions_for(access).select_related(
+                "campaign__methodology", "campaign__previous", "municipality__region"
+            ),
             campaign__slug=slug,
             municipality__code=code,
         )

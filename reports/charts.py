@@ -22,6 +22,8 @@ class Bar:
     width: float
     full: float
     text: str
+    before: int | None = None  # the value in the previous campaign, marked on the bar
+    before_x: float | None = None
 
     @property
     def color(self):
@@ -29,10 +31,12 @@ class Bar:
 
 
 def bars(items, *, width=560, label_width=215, row=26, gap=8):
-    """Horizontal bars of value against its maximum: items are (label, value, maximum, level)."""
+    """Horizontal bars of value against its maximum: items are (label, value, maximum, level), or with a fifth
+    value, the previous campaign's, marked by a tick on the bar."""
     plot = width - label_width - 70
     result = []
-    for i, (label, value, maximum, level) in enumerate(items):
+    for i, (label, value, maximum, level, *rest) in enumerate(items):
+        before = rest[0] if rest else None
         share = value / maximum if maximum else 0
         result.append(
             Bar(
@@ -44,6 +48,10 @@ def bars(items, *, width=560, label_width=215, row=26, gap=8):
                 width=round(plot * share, 1),
                 full=plot,
                 text=f"{value} / {maximum}",
+                before=before,
+                before_x=round(label_width + plot * min(before / maximum, 1), 1)
+                if before is not None and maximum
+                else None,
             )
         )
     height = len(items) * (row + gap)
@@ -67,3 +75,51 @@ def stacked(rows, order, *, width=560, label_width=150, row=22, gap=8):
             x += w
         result.append({"label": label, "y": i * (row + gap), "segments": segments, "total": sum(counts.values())})
     return {"rows": result, "width": width, "height": len(rows) * (row + gap), "label_width": label_width, "row": row}
+
+
+@dataclass
+class TrendPoint:
+    label: str  # the campaign's year, under the axis
+    title: str  # the campaign's title
+    total: int
+    maximum: int
+    share: float
+    level: str
+    level_label: str
+    current: bool  # the campaign of the page
+    x: float
+    y: float
+
+    @property
+    def color(self):
+        return LEVEL_COLORS.get(self.level, "#6c757d")
+
+
+def trend(items, *, width=560, height=190, left=46, right=20, top=22, bottom=34, inset=28):
+    """The share of the maximum over campaigns, oldest first, as a line with a dot per campaign: items are
+    (label, title, total, maximum, share, level, level label, current). Shares, not points: the maximum may
+    differ between campaigns. The y axis runs from 0 to 100 %."""
+    plot_w, plot_h = width - left - right, height - top - bottom
+    # The dots keep clear of the axis labels: the first and the last are `inset` from the plot's edges.
+    step = (plot_w - 2 * inset) / (len(items) - 1) if len(items) > 1 else 0
+    points = []
+    for i, (label, title, total, maximum, share, level, level_label, current) in enumerate(items):
+        x = left + (inset + i * step if len(items) > 1 else plot_w / 2)
+        y = top + plot_h * (1 - min(max(float(share), 0.0), 1.0))
+        points.append(
+            TrendPoint(
+                label, title, total, maximum, float(share), level, level_label, current, round(x, 1), round(y, 1)
+            )
+        )
+    grid = [(round(top + plot_h * (1 - g / 100), 1), g) for g in (0, 25, 50, 75, 100)]
+    return {
+        "points": points,
+        "line": " ".join(f"{p.x},{p.y}" for p in points),
+        "grid": grid,
+        "width": width,
+        "height": height,
+        "left": left,
+        "right": width - right,
+        "axis_label_x": left - 6,
+        "year_y": height - bottom + 18,
+    }

@@ -1,18 +1,25 @@
-"""Read side of the results: who may see them, rankings of municipalities and regions, the data of a
-municipal scorecard. A fixed number of queries whatever the number of municipalities."""
+"""Read side of the results: a campaign's results for a viewer (who may see them is Access.may_see_results),
+rankings of municipalities and regions, the data of a municipal scorecard. A fixed number of queries whatever
+the number of municipalities."""
 
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Count, Max, Q, Sum
+from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
-from assessment import review, scoring
+from assessment import dynamics, scoring
 from assessment.models import Campaign, Criterion, LevelBand, Mechanism, Result
+from assessment.results import current_points, specs_for
 from assessment.scope import submissions_for
+from municipalities.access import Access
 from municipalities.models import Municipality, Region
 
 LEVELS = scoring.LEVELS
+# Who sees what a report made once for everyone shows: any signed-in user, i.e. published results only.
+EVERY_SIGNED_IN = Access(user_id=0)
 
 
 def results_version(campaign):
@@ -24,9 +31,10 @@ def results_version(campaign):
 
 def campaign_results_for(access, slug):
     """The campaign whose results the user may see, or a 404 (the same as a campaign that does not exist)."""
-    from django.http import Http404
-
-    campaign = get_object_or_404(Campaign.objects.select_related("methodology").prefetch_related("stages"), slug=slug)
+    campaign = get_object_or_404(
+        Campaign.objects.select_related("methodology", "previous").prefetch_related("stages", "previous__stages"),
+        slug=slug,
+    )
     if not access.may_see_results(campaign):
         raise Http404
     return campaign
@@ -60,10 +68,11 @@ class Filters:
     kind: str = ""
     q: str = ""
     sort: str = "rank"
+    change: str = ""  # improved, worsened, level_up, level_down: against the previous campaign
 
     def __post_init__(self):
         # A NUL means nothing in a code or a search, and PostgreSQL refuses it in a query: a 500 otherwise.
-        for name in ("region", "level", "kind", "q", "sort"):
+        for name in ("region", "level", "kind", "q", "sort", "change"):
             setattr(self, name, getattr(self, name).replace("\x00", ""))
 
     SORTS = {
@@ -76,8 +85,6 @@ class Filters:
     }
 
     def errors(self, campaign):
-        from django.utils.translation import gettext as _
-
         found = []
         if self.level and self.level not in LEVELS:
             found.append(_("Unknown level «%(value)s».") % {"value": self.level})
@@ -87,12 +94,29 @@ class Filters:
             found.append(_("Unknown sort order «%(value)s».") % {"value": self.sort})
         if len(self.q) > 100:
             found.append(_("The search text is too long."))
+        if self.change and self.change not in dynamics.CHANGE_FILTERS:
+            found.append(_("Unknown change «%(value)s».") % {"value": self.change})
         return found
 
 
-def ranking(campaign, filters=None):
+def succession_for(access, campaign):
+    """The campaign's succession as the viewer may see it (dynamics.succession_of), or None."""
+    return dynamics.succession_of(campaign, access)
+
+
+def succession_key(succession):
+    """Changes with the previous campaign's results and with the pairs of criteria compared: part of the key of
+    everything cached about a comparison."""
+    if succession is None:
+        return "-"
+    previous = succession.previous
+    return f"{previous.pk}:{results_version(previous)}:{succession.correspondence.fingerprint()}"
+
+
+def ranking(campaign, filters=None, succession=None):
     """Result rows of a campaign with municipality and region, filtered and sorted. With a region, the rank
-    shown is the rank in the region; otherwise the national one."""
+    shown is the rank in the region; otherwise the national one. A filter by change compares with the previous
+    campaign of `succession`: without one (or one the viewer may not see) nothing has changed, no row passes."""
     filters = filters or Filters()
     rows = Result.objects.filter(campaign=campaign).select_related("municipality__region")
     if filters.region:
@@ -103,15 +127,62 @@ def ranking(campaign, filters=None):
         rows = rows.filter(municipality__kind=filters.kind)
     if filters.q:
         rows = rows.filter(Q(municipality__name__icontains=filters.q) | Q(municipality__code__icontains=filters.q))
+    if filters.change in dynamics.CHANGE_FILTERS:
+        rows = _changed(rows, filters, succession)
     order = Filters.SORTS.get(filters.sort, Filters.SORTS["rank"])
     if filters.region and filters.sort in ("rank", "-rank"):
         order = ("rank_region" if filters.sort == "rank" else "-rank_region", "municipality__name")
     return rows.order_by(*order)
 
 
+def _changed(rows, filters, succession):
+    """The rows whose change from the previous campaign passes the filter: the change of every row is computed
+    in bulk (dynamics.changes, a fixed number of queries), the rows are then narrowed in the database."""
+    if succession is None:
+        return rows.none()
+    current = dynamics.standings_of(rows)
+    test = dynamics.CHANGE_FILTERS[filters.change]
+    found = dynamics.changes(succession, current, regional=bool(filters.region))
+    return rows.filter(municipality_id__in=[mid for mid, (_was, change) in found.items() if change and test(change)])
+
+
+def movers(campaign, succession, limit=10):
+    """(the municipalities that gained most since the previous campaign, those that lost most): Result rows with
+    `previous` and `change`, largest first. A fixed number of queries whatever the number of municipalities."""
+    if succession is None:
+        return [], []
+    found = dynamics.changes(succession, dynamics.standings(campaign))
+    up, down = dynamics.movers({mid: change for mid, (_was, change) in found.items()}, limit)
+    chosen = {
+        r.municipality_id: r
+        for r in Result.objects.filter(campaign=campaign, municipality_id__in=up + down).select_related(
+            "municipality__region"
+        )
+    }
+    for mid, r in chosen.items():
+        r.previous, r.change = found[mid]
+    return [chosen[mid] for mid in up], [chosen[mid] for mid in down]
+
+
+def with_changes(rows, succession, *, regional=False):
+    """The Result rows as a list, each with `previous` (its Standing in the previous campaign) and `change` (a
+    dynamics.Change), both None without a previous campaign or when the municipality was not in it."""
+    rows = list(rows)
+    found = {}
+    if succession is not None and rows:
+        found = dynamics.changes(
+            succession, {r.municipality_id: dynamics.Standing.of(r) for r in rows}, regional=regional
+        )
+    for r in rows:
+        r.previous, r.change = found.get(r.municipality_id, (None, None))
+    return rows
+
+
 def row_dict(result, labels, *, regional=False):
-    """A ranking row as the API and the exports give it (a public interface, documented at /api/v1/)."""
+    """A ranking row as the API and the exports give it (a public interface, documented at /api/v1/). The
+    previous total and the change are those `with_changes` attached (null without)."""
     m = result.municipality
+    previous, change = getattr(result, "previous", None), getattr(result, "change", None)
     return {
         "rank": result.rank_region if regional else result.rank_country,
         "municipality": {"code": m.code, "name": m.name},
@@ -122,6 +193,8 @@ def row_dict(result, labels, *, regional=False):
         "level": result.level,
         "level_label": str(labels.get(result.level, result.level)),
         "mechanisms": {code: entry["points"] for code, entry in result.mechanisms.items()},
+        "previous_total": previous.total if previous else None,
+        "change": change.as_dict() if change else None,
     }
 
 
@@ -132,9 +205,19 @@ class RegionRow:
     mean_share: Decimal = Decimal(0)
     levels: dict = field(default_factory=dict)
     rank: int = 0
+    before: object = None  # the region's RegionRow in the previous campaign (region_ranking_compared)
 
     def level_shares(self):
         return [(code, n, n / self.count if self.count else 0) for code, n in self.levels.items()]
+
+    @property
+    def share_change(self):
+        return None if self.before is None else self.mean_share - self.before.mean_share
+
+    @property
+    def rank_change(self):
+        """Places gained among the regions (positive: up)."""
+        return None if self.before is None else self.before.rank - self.rank
 
 
 def region_ranking(campaign):
@@ -163,6 +246,17 @@ def region_ranking(campaign):
     return sorted(result, key=lambda r: (r.rank, r.region.code))
 
 
+def region_ranking_compared(campaign, succession):
+    """The regions' ranking, each row with `before`: the region's row in the previous campaign of `succession`
+    (None without one, or when the region took no part in it). Each campaign's own shares: the mean share of a
+    region is of its campaign's maximum."""
+    rows = region_ranking(campaign)
+    before = {r.region.pk: r for r in region_ranking(succession.previous)} if succession else {}
+    for row in rows:
+        row.before = before.get(row.region.pk)
+    return rows
+
+
 # --- the municipal scorecard -----------------------------------------------------------------------------
 
 
@@ -176,7 +270,7 @@ def criteria_of(campaign):
 
 def final_points(submission):
     """{criterion code: final points} of a finalized submission."""
-    return dict(review.current_points([submission.pk], "final").get(submission.pk, {}))
+    return dict(current_points([submission.pk], "final").get(submission.pk, {}))
 
 
 def component_strengths(criteria, points):
@@ -189,13 +283,17 @@ def component_strengths(criteria, points):
     return sorted(rows, key=lambda r: (-r[3], r[0].order))
 
 
-def history_of(municipality, campaign):
-    """The municipality's results in earlier campaigns, oldest first."""
-    return list(
-        Result.objects.filter(municipality=municipality, campaign__year__lt=campaign.year)
+def history_of(municipality, campaign, access=None):
+    """The municipality's results in every campaign whose results the viewer may see (`access`; without it, those
+    published to every signed-in user), oldest first: the trend of the scorecard."""
+    rows = (
+        Result.objects.filter(municipality=municipality)
         .select_related("campaign")
-        .order_by("campaign__year")
+        .prefetch_related("campaign__stages")
+        .order_by("campaign__year", "campaign__pk")
     )
+    viewer = access or EVERY_SIGNED_IN
+    return [r for r in rows if r.campaign_id == campaign.pk or viewer.may_see_results(r.campaign)]
 
 
 def other_totals(campaign, municipality, *, region_id=None):
@@ -206,4 +304,4 @@ def other_totals(campaign, municipality, *, region_id=None):
 
 
 def scoring_specs(campaign):
-    return review.specs_for(campaign.methodology_id)
+    return specs_for(campaign.methodology_id)

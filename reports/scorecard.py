@@ -3,13 +3,23 @@ components of the management cycle, survey highlights, earlier campaigns, the ga
 targeted recommendations, and the what-if calculation (nothing written)."""
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.utils.translation import gettext as _
 
-from assessment import review, scoring
+from assessment import dynamics, scoring
+from assessment.measures import weakest_criteria
 from assessment.models import Result, Submission
+from assessment.results import current_points
 from reports import charts
-from reports.results import component_strengths, criteria_of, history_of, level_labels, other_totals
+from reports.results import (
+    EVERY_SIGNED_IN,
+    component_strengths,
+    criteria_of,
+    history_of,
+    level_labels,
+    other_totals,
+)
 from surveys.stats import survey_evidence
 
 RECOMMENDATIONS = 8
@@ -24,17 +34,84 @@ class Card:
     criteria: list
     points: dict
     labels: dict
+    # Whose eyes the figures of other campaigns are for (municipalities.access.Access): the previous campaign
+    # and the trend show only campaigns whose results they may see. None: published results only (a report).
+    viewer: object = None
 
     @property
     def specs(self):
         return [scoring.CriterionSpec(c.code, c.mechanism.code, c.max_points) for c in self.criteria]
 
+    @cached_property
+    def succession(self):
+        """The campaign this one follows, as the viewer may see it (dynamics.Succession), or None."""
+        return dynamics.succession_of(self.campaign, self.viewer or EVERY_SIGNED_IN)
 
-def card_for(campaign, municipality):
+    @cached_property
+    def history(self):
+        """The municipality's results in every campaign the viewer may see, oldest first (this one included)."""
+        return history_of(self.municipality, self.campaign, self.viewer)
+
+
+def card_for(campaign, municipality, viewer=None):
     submission = Submission.objects.filter(campaign=campaign, municipality=municipality).first()
     result = Result.objects.filter(submission=submission).first() if submission else None
-    points = review.current_points([submission.pk], "final").get(submission.pk, {}) if result else {}
-    return Card(campaign, municipality, submission, result, criteria_of(campaign), points, level_labels(campaign))
+    points = current_points([submission.pk], "final").get(submission.pk, {}) if result else {}
+    return Card(
+        campaign, municipality, submission, result, criteria_of(campaign), points, level_labels(campaign), viewer
+    )
+
+
+def comparison(card):
+    """The card beside the previous campaign: the previous standing, the change, and the points compared per
+    mechanism, per component of the management cycle and per criterion (dynamics.compare). None without a previous
+    campaign the viewer may see, before this result is final, or when the municipality was not in it."""
+    succession = card.succession
+    if succession is None or card.result is None:
+        return None
+    municipality_id = card.municipality.pk
+    before = dynamics.standings(succession.previous, [municipality_id]).get(municipality_id)
+    if before is None:
+        return None
+    points = dynamics.previous_points(succession, municipality_id)
+    refs = dynamics.refs_of(card.criteria)
+    corr = succession.correspondence
+    compared = dynamics.compare(points, card.points, corr, refs)[None]
+    change = dynamics.change_between(
+        before, dynamics.Standing.of(card.result), compared=compared if succession.comparable_only else None
+    )
+    components = {c.component.order: c.component for c in card.criteria}
+    by_component = dynamics.compare(points, card.points, corr, refs, group=lambda s: s.component)
+    return {
+        "succession": succession,
+        "previous": before,
+        "previous_label": card.labels.get(before.level, before.level),
+        "change": change,
+        "compared": compared,
+        "mechanisms": dynamics.compare(points, card.points, corr, refs, group=lambda s: s.mechanism),
+        "components": [(components[order], by_component[order]) for order in sorted(by_component)],
+        "criteria": {row.spec.code: row for row in dynamics.criterion_changes(points, card.points, corr, refs)},
+        "unpaired": [(code, dynamics.REASONS[reason]) for code, reason in sorted(corr.unpaired.items())],
+    }
+
+
+def trend(card):
+    """The municipality's share in every campaign the viewer may see, oldest first: the trend chart and its table."""
+    return charts.trend(
+        [
+            (
+                str(r.campaign.year),
+                r.campaign.title,
+                r.total,
+                r.max_total,
+                r.share,
+                r.level,
+                card.labels.get(r.level, r.level),
+                r.campaign_id == card.campaign.pk,
+            )
+            for r in card.history
+        ]
+    )
 
 
 def mechanism_rows(card):
@@ -92,19 +169,27 @@ def overall_gap(card):
 
 
 def chart(rows):
+    """The points per mechanism; with a previous campaign, its points marked on each bar where every criterion of
+    the mechanism has a counterpart (otherwise the mark would stand on another scale)."""
     return charts.bars(
-        [(f"{r['mechanism'].code} {r['mechanism'].short_title}", r["points"], r["max"], r["level"]) for r in rows]
+        [
+            (
+                f"{r['mechanism'].code} {r['mechanism'].short_title}",
+                r["points"],
+                r["max"],
+                r["level"],
+                r["compared"].before if r.get("compared") and not r["compared"].without else None,
+            )
+            for r in rows
+        ]
     )
 
 
 def recommendations(card, limit=RECOMMENDATIONS):
-    """Targeted recommendations from the weakest criteria (lowest share of their maximum first, larger
-    maxima first among equals: they move the total most)."""
-    weak = sorted(
-        (c for c in card.criteria if c.recommendation and (card.points.get(c.code) or 0) < c.max_points),
-        key=lambda c: ((card.points.get(c.code) or 0) / c.max_points, -c.max_points, c.code),
-    )
-    return [{"criterion": c, "points": card.points.get(c.code) or 0} for c in weak[:limit]]
+    """Targeted recommendations from the weakest criteria (the rule is measures.weakest_criteria, which the proposed
+    plan of measures follows too)."""
+    weak = weakest_criteria(card.criteria, card.points, limit)
+    return [{"criterion": c, "points": card.points.get(c.code) or 0} for c in weak]
 
 
 def survey_highlights(card):
@@ -122,6 +207,9 @@ def survey_highlights(card):
 def scorecard(card):
     rows = mechanism_rows(card)
     strengths = component_strengths(card.criteria, card.points) if card.result else []
+    compared = comparison(card)
+    for row in rows:
+        row["compared"] = compared["mechanisms"].get(row["mechanism"].code) if compared else None
     return {
         "card": card,
         "result": card.result,
@@ -132,7 +220,9 @@ def scorecard(card):
         "weakest": list(reversed(strengths[-3:])) if len(strengths) > 3 else [],
         "recommendations": recommendations(card) if card.result else [],
         "survey": survey_highlights(card),
-        "history": history_of(card.municipality, card.campaign),
+        "history": card.history,
+        "trend": trend(card),
+        "comparison": compared,
         "level_label": card.labels.get(card.result.level) if card.result else None,
     }
 
@@ -151,16 +241,9 @@ def what_if(card, data):
         raw = data.get(f"p-{c.code}")
         if raw in (None, ""):
             continue
-        try:
-            value = int(str(raw).strip())
-        except ValueError:
+        value = scoring.points_from_text(str(raw), c.max_points)
+        if value is None:
             errors[c.code] = _("%(code)s: enter a whole number from 0 to %(max)s.") % {
-                "code": c.code,
-                "max": c.max_points,
-            }
-            continue
-        if not 0 <= value <= c.max_points:
-            errors[c.code] = _("%(code)s: the points must be from 0 to %(max)s.") % {
                 "code": c.code,
                 "max": c.max_points,
             }

@@ -6,14 +6,17 @@ import hashlib
 from django.db import transaction
 from django.utils import translation
 
+from assessment.dynamics import succession_of
 from reports.models import ReportJob
-from reports.results import results_version
+from reports.results import EVERY_SIGNED_IN, results_version, succession_key
 from reports.tasks import render_report_task
 
 
 def results_key(campaign):
-    """Changes whenever a result of the campaign is (re)computed."""
-    raw = f"{campaign.pk}:{results_version(campaign)}"
+    """Changes whenever a result of the campaign is (re)computed, and with the previous campaign a report compares
+    with (its results, their publication, the criteria compared)."""
+    previous = succession_key(succession_of(campaign, EVERY_SIGNED_IN))
+    raw = f"{campaign.pk}:{results_version(campaign)}:{previous}"
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 

@@ -15,8 +15,9 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from assessment import review
+from assessment.dynamics import CHANGE_LABELS
 from assessment.models import Submission
+from assessment.scores import explain
 from municipalities.access import access_for
 from municipalities.models import Municipality, Region
 from municipalities.tabular import XLSX_TYPE, Column, Sheet, csv_text, download, xlsx_bytes
@@ -45,6 +46,7 @@ def _filters(request):
         kind=get.get("kind", "").strip(),
         q=get.get("q", "").strip(),
         sort=get.get("sort", "rank").strip() or "rank",
+        change=get.get("change", "").strip(),
     )
 
 
@@ -59,12 +61,13 @@ def ranking(request, slug):
     campaign = results.campaign_results_for(access, slug)
     filters = _filters(request)
     region = _region_or_404(filters.region)
+    succession = results.succession_for(access, campaign)
     errors = filters.errors(campaign)
     if errors:
         return render(
             request, "reports/ranking.html", {"campaign": campaign, "errors": errors, "filters": filters}, status=400
         )
-    rows = results.ranking(campaign, filters)
+    rows = results.ranking(campaign, filters, succession)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -83,11 +86,25 @@ def ranking(request, slug):
             "query": query.urlencode(),
             "published": campaign.results_published,
             "total_count": page.paginator.count,
-            # The table of a page changes only with the results: rendered once per version, query and page.
-            "table_key": f"{campaign.pk}:{results.results_version(campaign)}:{query.urlencode()}:{page.number}:"
-            f"{translation.get_language()}",
+            **_ranking_changes(campaign, page, succession, filters, query),
         },
     )
+
+
+def _ranking_changes(campaign, page, succession, filters, query):
+    """The rows of the page with their change from the previous campaign (read only when the table is not in
+    the cache), and the key of the cached table."""
+    return {
+        "rows": SimpleLazyObject(
+            lambda: results.with_changes(page.object_list, succession, regional=bool(filters.region))
+        ),
+        "succession": succession,
+        "changes": CHANGE_LABELS,
+        # The table of a page changes only with the results (of this campaign and of the previous one the viewer
+        # may see): rendered once per version, query and page.
+        "table_key": f"{campaign.pk}:{results.results_version(campaign)}:{results.succession_key(succession)}:"
+        f"{query.urlencode()}:{page.number}:{translation.get_language()}",
+    }
 
 
 @login_required
@@ -95,13 +112,15 @@ def ranking(request, slug):
 def region_ranking(request, slug):
     access = access_for(request.user)
     campaign = results.campaign_results_for(access, slug)
-    rows = results.region_ranking(campaign)
+    succession = results.succession_for(access, campaign)
+    rows = results.region_ranking_compared(campaign, succession)
     return render(
         request,
         "reports/regions.html",
         {
             "campaign": campaign,
             "rows": rows,
+            "succession": succession,
             "labels": results.level_labels(campaign),
             "levels": results.LEVELS,
             "can_report": access.is_national or access.is_coordinator,
@@ -110,15 +129,19 @@ def region_ranking(request, slug):
     )
 
 
-def _export_rows(campaign, filters):
+def _export_rows(campaign, filters, succession):
     labels = results.level_labels(campaign)
-    return [results.row_dict(r, labels, regional=bool(filters.region)) for r in results.ranking(campaign, filters)]
+    regional = bool(filters.region)
+    rows = results.with_changes(results.ranking(campaign, filters, succession), succession, regional=regional)
+    return [results.row_dict(r, labels, regional=regional) for r in rows]
 
 
-def ranking_export_content(campaign, filters, fmt):
-    """(bytes, content type, file name) of the ranking in xlsx, csv or json: the page's and the command's."""
-    rows = _export_rows(campaign, filters)
+def ranking_export_content(campaign, filters, fmt, succession=None):
+    """(bytes, content type, file name) of the ranking in xlsx, csv or json: the page's and the command's. With
+    `succession`, the change from the previous campaign too."""
+    rows = _export_rows(campaign, filters, succession)
     mechanisms = [m.code for m in results.mechanisms_of(campaign)]
+    labels = results.level_labels(campaign)
     name = f"muko-{campaign.slug}-ranking{'-' + filters.region if filters.region else ''}.{fmt}"
     if fmt == "json":
         body = {"campaign": campaign.slug, "max_total": campaign.methodology.max_total, "results": rows}
@@ -135,6 +158,8 @@ def ranking_export_content(campaign, filters, fmt):
         Column(_("Level"), 28),
         *[Column(code, 7, "0") for code in mechanisms],
     ]
+    if succession is not None:
+        columns += _change_columns(succession)
     table = [
         [
             r["rank"],
@@ -147,12 +172,39 @@ def ranking_export_content(campaign, filters, fmt):
             r["share"],
             r["level_label"],
             *[r["mechanisms"].get(code, 0) for code in mechanisms],
+            *(_change_cells(r, labels) if succession is not None else []),
         ]
         for r in rows
     ]
     if fmt == "csv":
         return csv_text(columns, table).encode("utf-8"), "text/csv; charset=utf-8", name
     return xlsx_bytes([Sheet(_("Ranking"), columns, table)]), XLSX_TYPE, name
+
+
+def _change_columns(succession):
+    title = succession.previous.title
+    return [
+        Column(_("Previous total (%(campaign)s)") % {"campaign": title}, 12, "0"),
+        Column(_("Change of total"), 10, "+0;-0;0"),
+        Column(_("Change of share"), 10, "+0.0%;-0.0%;0.0%"),
+        Column(_("Places gained"), 10, "+0;-0;0"),
+        Column(_("Level before"), 28),
+        Column(_("Compared on comparable criteria only"), 12),
+    ]
+
+
+def _change_cells(row, labels):
+    change = row["change"]
+    if change is None:
+        return [row["previous_total"], None, None, None, None, None]
+    return [
+        row["previous_total"],
+        change["total"],
+        change["share"],
+        change["rank"],
+        str(labels.get(change["level_from"], change["level_from"])),
+        _("yes") if change["comparable_only"] else _("no"),
+    ]
 
 
 @login_required
@@ -164,10 +216,11 @@ def ranking_export(request, slug, fmt):
         raise Http404
     filters = _filters(request)
     _region_or_404(filters.region)
+    succession = results.succession_for(access, campaign)
     errors = filters.errors(campaign)
     if errors:
         return HttpResponse("\n".join(errors), status=400, content_type="text/plain; charset=utf-8")
-    content, content_type, name = ranking_export_content(campaign, filters, fmt)
+    content, content_type, name = ranking_export_content(campaign, filters, fmt, succession)
     return download(content, name, content_type)
 
 
@@ -175,7 +228,7 @@ def _card(request, slug, code):
     access = access_for(request.user)
     campaign = results.campaign_results_for(access, slug)
     municipality = results.scorecard_municipality(access, campaign, code)
-    card = scorecard.card_for(campaign, municipality)
+    card = scorecard.card_for(campaign, municipality, viewer=access)
     if card.submission is None:
         raise Http404
     return access, campaign, municipality, card
@@ -187,13 +240,24 @@ def _may_request_feedback(access, municipality):
     )
 
 
-SCORECARD_PARTS = ("mechanisms", "chart", "gap", "strongest", "weakest", "recommendations", "survey", "history")
+SCORECARD_PARTS = (
+    "mechanisms",
+    "chart",
+    "gap",
+    "strongest",
+    "weakest",
+    "recommendations",
+    "survey",
+    "history",
+    "trend",
+    "comparison",
+)
 
 
 def _scorecard_data(card):
     data = scorecard.scorecard(card)
     by_mechanism = {}
-    for row in review.explain(card.submission):
+    for row in explain(card.submission):
         by_mechanism.setdefault(row["criterion"].mechanism_id, []).append(row)
     for m in data["mechanisms"]:
         m["rows"] = by_mechanism.get(m["mechanism"].pk, [])
@@ -218,11 +282,35 @@ def scorecard_page(request, slug, code):
         context["level_label"] = card.labels.get(card.result.level)
         # Survey figures change only when a step is published: the count of published responses keys them.
         responses = Response.objects.published().filter(campaign=campaign, municipality=municipality).count()
+        # The figures of other campaigns are those the viewer may see: their results' versions key them too.
+        others = ",".join(f"{r.pk}.{r.version}" for r in card.history)
         context["cache_key"] = (
             f"{card.result.pk}:{card.result.version}:{card.result.computed_at.timestamp()}:{responses}:"
-            f"{translation.get_language()}"
+            f"{results.succession_key(card.succession)}:{others}:{translation.get_language()}"
         )
     return render(request, "reports/scorecard.html", context)
+
+
+def _what_if_rows(card, query, errors):
+    """{mechanism: [rows]}: each criterion's current points and the points asked for (as typed, to be corrected
+    when refused)."""
+    mechanisms = {}
+    for c in card.criteria:
+        current = card.points.get(c.code) or 0
+        mechanisms.setdefault(c.mechanism, []).append(
+            {
+                "criterion": c,
+                "current": current,
+                "value": query.get(f"p-{c.code}", current),
+                "error": errors.get(c.code),
+            }
+        )
+    return mechanisms
+
+
+def _totals_text(totals):
+    """The other municipalities' totals, highest first, as the page's script reads them (for the rank it shows)."""
+    return ",".join(map(str, sorted(totals, reverse=True)))
 
 
 @login_required
@@ -238,19 +326,6 @@ def what_if(request, slug, code):
             outcome = scorecard.what_if(card, request.GET)
         except scorecard.WhatIfError as exc:
             errors = exc.errors
-    mechanisms = {}
-    for c in card.criteria:
-        mechanisms.setdefault(c.mechanism, []).append(
-            {
-                "criterion": c,
-                "current": card.points.get(c.code) or 0,
-                "value": request.GET.get(f"p-{c.code}", card.points.get(c.code) or 0),
-                "error": errors.get(c.code),
-            }
-        )
-    bands = [(str(b.min_share), b.code, b.get_code_display()) for b in campaign.methodology.level_bands.all()]
-    others = results.other_totals(campaign, municipality)
-    others_region = results.other_totals(campaign, municipality, region_id=municipality.region_id)
     return render(
         request,
         "reports/what_if.html",
@@ -259,12 +334,13 @@ def what_if(request, slug, code):
             "municipality": municipality,
             "card": card,
             "result": card.result,
-            "mechanisms": mechanisms,
+            "mechanisms": _what_if_rows(card, request.GET, errors),
             "outcome": outcome,
             "errors": errors,
-            "bands": bands,
-            "others": ",".join(map(str, sorted(others, reverse=True))),
-            "others_region": ",".join(map(str, sorted(others_region, reverse=True))),
+            "others": _totals_text(results.other_totals(campaign, municipality)),
+            "others_region": _totals_text(
+                results.other_totals(campaign, municipality, region_id=municipality.region_id)
+            ),
             "level_label": card.labels.get(card.result.level),
         },
         status=400 if errors else 200,
@@ -334,16 +410,10 @@ def report_download(request, pk):
     return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.download_name())
 
 
-@login_required
-@require_safe
-def ministry_dashboard(request, slug):
-    """Participation and completion by region, levels by region, top and bottom municipalities, the
-    regions' positions, and every regional report."""
-    access = access_for(request.user)
-    access.require(access.is_national)
-    campaign = results.campaign_results_for(access, slug)
+def _participation(campaign):
+    """{region id: participants, submitted, finalized} of the campaign."""
     done = [Submission.Status.FINALIZED, Submission.Status.APPEALED]
-    participation = {
+    return {
         row["municipality__region_id"]: row
         for row in Submission.objects.filter(campaign=campaign)
         .values("municipality__region_id")
@@ -353,7 +423,31 @@ def ministry_dashboard(request, slug):
             finalized=Count("pk", filter=Q(status__in=done)),
         )
     }
-    region_rows = results.region_ranking(campaign)
+
+
+def _overview_changes(campaign, succession, region_rows):
+    """Since the previous campaign: who gained and lost most, and the levels by region then."""
+    gains, losses = results.movers(campaign, succession)
+    before = [(r.region.name, r.before.levels) for r in region_rows if r.before is not None]
+    return {
+        "succession": succession,
+        "chart_before": charts.stacked(before, results.LEVELS) if before else None,
+        "gains": gains,
+        "losses": losses,
+    }
+
+
+@login_required
+@require_safe
+def ministry_dashboard(request, slug):
+    """Participation and completion by region, levels by region, top and bottom municipalities, the
+    regions' positions, and every regional report."""
+    access = access_for(request.user)
+    access.require(access.is_national)
+    campaign = results.campaign_results_for(access, slug)
+    participation = _participation(campaign)
+    succession = results.succession_for(access, campaign)
+    region_rows = results.region_ranking_compared(campaign, succession)
     by_region = {r.region.pk: r for r in region_rows}
     regions = []
     for region in Region.objects.filter(pk__in=participation).order_by("code"):
@@ -369,6 +463,7 @@ def ministry_dashboard(request, slug):
             "regions": regions,
             "region_rows": region_rows,
             "chart": charts.stacked([(r.region.name, r.levels) for r in region_rows], results.LEVELS),
+            **_overview_changes(campaign, succession, region_rows),
             "labels": labels,
             "levels": results.LEVELS,
             "top": list(ordered[:10]),

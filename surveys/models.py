@@ -22,6 +22,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from assessment.models import Campaign, CampaignStage, Mechanism, Methodology, Stage
+from surveys import answers
 
 # 32 random bytes: 256 bits, far beyond guessing; URL-safe base64 without padding is 43 characters.
 TOKEN_BYTES = 32
@@ -162,8 +163,6 @@ class Question(models.Model):
         return super().delete(*args, **kwargs)
 
     def clean(self):
-        from surveys import answers
-
         errors = answers.question_errors(self)
         if errors:
             raise ValidationError(errors)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST, require_safe
 
 from assessment.campaign_views import campaign_for
+from assessment.region_views import region_for
 from assessment.scope import submissions_for
 from municipalities.models import School
 from municipalities.tabular import Column, Sheet, csv_response, xlsx_response
@@ -23,13 +24,6 @@ from surveys.answers import pages
 from surveys.models import MIN_GROUP, PUBLICATION_STEP, Invitation, Questionnaire, Respondent
 
 FORMATS = ("xlsx", "csv")
-
-
-def _region(request, slug, code):
-    access, campaign = campaign_for(request, slug)
-    access.require(access.is_national or access.is_coordinator)
-    region = get_object_or_404(access.regions(), code=code)
-    return access, campaign, region
 
 
 def _municipality(request, slug, code):
@@ -65,7 +59,7 @@ def survey_overview(request, slug):
 @login_required
 @require_safe
 def survey_region(request, slug, code):
-    access, campaign, region = _region(request, slug, code)
+    access, campaign, region = region_for(request, slug, code)
     regions = stats.response_rates(campaign, region.municipalities.all())
     data = regions[0] if regions else None
     pending_schools = (
@@ -150,6 +144,20 @@ def _sent_messages(request, outcome, *, nothing):
         messages.info(request, nothing)
 
 
+def _remind(request, campaign, municipalities):
+    if services.survey_state(campaign) != "open":
+        messages.error(request, _("The survey is not open: reminders are sent only while it runs."))
+        return
+    n = services.reminders_send(campaign=campaign, municipalities=municipalities)
+    if n:
+        messages.success(
+            request,
+            ngettext("A reminder is sent to %(n)s school.", "Reminders are sent to %(n)s schools.", n) % {"n": n},
+        )
+    else:
+        messages.info(request, _("Nobody to remind: every school has answered, has no address or was reminded today."))
+
+
 def _act(request, campaign, municipalities, back):
     action = request.POST.get("action")
     if action == "invite":
@@ -175,20 +183,7 @@ def _act(request, campaign, municipalities, back):
         outcome = services.links_reissue(campaign=campaign, schools=schools)
         _sent_messages(request, outcome, nothing=_("Every link is answered: nothing to replace."))
     elif action == "remind":
-        if services.survey_state(campaign) != "open":
-            messages.error(request, _("The survey is not open: reminders are sent only while it runs."))
-        else:
-            n = services.reminders_send(campaign=campaign, municipalities=municipalities)
-            if n:
-                messages.success(
-                    request,
-                    ngettext("A reminder is sent to %(n)s school.", "Reminders are sent to %(n)s schools.", n)
-                    % {"n": n},
-                )
-            else:
-                messages.info(
-                    request, _("Nobody to remind: every school has answered, has no address or was reminded today.")
-                )
+        _remind(request, campaign, municipalities)
     else:
         messages.error(request, _("Unknown action."))
     return redirect(back)
@@ -204,7 +199,7 @@ def _int(value):
 @login_required
 @require_POST
 def survey_region_act(request, slug, code):
-    access, campaign, region = _region(request, slug, code)
+    access, campaign, region = region_for(request, slug, code)
     access.require(access.can_manage_region(region.pk))
     return _act(
         request,
@@ -265,7 +260,7 @@ def _links_response(campaign, municipalities, fmt, name):
 @login_required
 @require_safe
 def survey_region_links(request, slug, code, fmt):
-    access, campaign, region = _region(request, slug, code)
+    access, campaign, region = region_for(request, slug, code)
     access.require(access.can_manage_region(region.pk))
     return _links_response(campaign, access.survey_link_municipalities(region.municipalities.all()), fmt, region.code)
 
@@ -423,7 +418,7 @@ def survey_evidence_export(request, slug, code):
 @login_required
 @require_safe
 def survey_region_evidence_export(request, slug, code):
-    access, campaign, region = _region(request, slug, code)
+    access, campaign, region = region_for(request, slug, code)
     municipalities = list(region.municipalities.filter(participations__campaign=campaign).in_display_order())
     evidence = stats.survey_evidence(campaign, municipalities)
     return xlsx_response(

@@ -173,11 +173,12 @@ FINAL_TOTALS = {"kirov": 281, "kumeny": 136, "elista": 136}
 def finalized(campaign, world):
     """The test campaign with every submission finalized: final scores adding up to FINAL_TOTALS (kumeny and
     elista tie), results and ranks computed. The results stage is running, so they are published."""
-    from assessment import review, scoring
+    from assessment import scoring
     from assessment.models import Criterion, Score, Submission
+    from assessment.results import results_compute, specs_for
 
     criteria = {c.code: c for c in Criterion.objects.filter(mechanism__methodology=campaign.methodology)}
-    specs = review.specs_for(campaign.methodology_id)
+    specs = specs_for(campaign.methodology_id)
     scores = []
     for submission in campaign.submissions.select_related("municipality"):
         points = scoring.distribute(FINAL_TOTALS[submission.municipality.code], specs)
@@ -193,7 +194,7 @@ def finalized(campaign, world):
         ]
     Score.objects.bulk_create(scores)
     campaign.submissions.update(status=Submission.Status.FINALIZED)
-    review.results_compute(campaign=campaign)
+    results_compute(campaign=campaign)
     return campaign
 
 

@@ -13,14 +13,26 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from assessment import review
 from assessment.api import CampaignListSerializer
 from assessment.models import CampaignStage, Criterion, ReviewAssignment, Score, Stage, Submission
+from assessment.results import results_compute
 from municipalities.api_auth import api_token_create
 from municipalities.models import ApiToken
 from reports.api import MunicipalityCardSerializer, RankingSerializer
 
-ROW_KEYS = {"rank", "municipality", "region", "total", "max_total", "share", "level", "level_label", "mechanisms"}
+ROW_KEYS = {
+    "rank",
+    "municipality",
+    "region",
+    "total",
+    "max_total",
+    "share",
+    "level",
+    "level_label",
+    "mechanisms",
+    "previous_total",
+    "change",
+}
 CARD_KEYS = {
     "municipality",
     "region",
@@ -32,6 +44,7 @@ CARD_KEYS = {
     "rank",
     "mechanisms",
     "criteria",
+    "previous",
 }
 
 
@@ -87,7 +100,7 @@ def results(campaign, world):
     """Kirov and Kumeny (region 43) tie with 2 points per criterion; Elista (08) has 1 per criterion."""
     for municipality, points in ((world.municipality, 2), (world.sibling, 2), (world.other_municipality, 1)):
         finalize(campaign, municipality, points, world)
-    review.results_compute(campaign=campaign)
+    results_compute(campaign=campaign)
     return campaign
 
 
@@ -220,11 +233,16 @@ def test_campaigns_give_the_viewers_campaigns_with_the_current_stage(campaign, w
     body = as_role(world, "organizer").get(api("api-campaigns")).json()
     nobody = as_role(world, "nobody").get(api("api-campaigns")).json()
 
-    assert body == {
-        "results": [
-            {"slug": "test-2026", "title": "Тестовая кампания", "year": 2026, "max_total": 555, "stage": "results"}
-        ]
+    [row] = body["results"]
+    assert {k: v for k, v in row.items() if k not in ("basis", "stages")} == {
+        "slug": "test-2026",
+        "title": "Тестовая кампания",
+        "year": 2026,
+        "max_total": 555,
+        "stage": "results",
+        "previous": None,
     }
+    assert row["basis"] == [] and [s["code"] for s in row["stages"]] == [s.value for s in Stage]
     assert valid(CampaignListSerializer, body) and nobody == {"results": []}
 
 
@@ -312,13 +330,13 @@ def test_the_ranking_answers_304_until_the_results_change(results, world, as_rol
 
     again = client.get(url, HTTP_IF_NONE_MATCH=etag)
     other_query = client.get(url + "?sort=name", HTTP_IF_NONE_MATCH=etag)
-    review.results_compute(campaign=results)
+    results_compute(campaign=results)
     unchanged = client.get(url, HTTP_IF_NONE_MATCH=etag)  # recomputed, same results: still valid
     score = Score.objects.filter(
         submission__campaign=results, round=Score.Round.FINAL, is_current=True, points__gt=0
     ).first()
     Score.objects.filter(pk=score.pk).update(points=score.points - 1)
-    review.results_compute(campaign=results)
+    results_compute(campaign=results)
     recomputed = client.get(url, HTTP_IF_NONE_MATCH=etag)
 
     assert etag.startswith('"') and "private" in first["Cache-Control"]
@@ -352,7 +370,7 @@ def test_the_ranking_takes_a_fixed_number_of_queries(results, world, as_role, dj
         results.participations.create(municipality=municipality)
         Submission.objects.create(campaign=results, municipality=municipality)
         finalize(results, municipality, i % 3, world)
-    review.results_compute(campaign=results)
+    results_compute(campaign=results)
     cache.clear()
 
     with django_assert_max_num_queries(len(few.captured_queries)):
@@ -374,7 +392,14 @@ def test_the_card_after_finalization_explains_every_final_point(results, world, 
     assert (card["status"], card["total"], card["max_total"], card["rank"]) == ("finalized", 162, 555, 1)
     assert card["level"] == "separate_elements" and card["share"] == round(162 / 555, 4)
     assert len(card["mechanisms"]) == 9 and sum(m["max_points"] for m in card["mechanisms"]) == 555
-    assert card["mechanisms"][0] == {"code": "1.1", "points": 18, "max_points": 65, "level": "separate_elements"}
+    assert card["mechanisms"][0] == {
+        "code": "1.1",
+        "points": 18,
+        "max_points": 65,
+        "level": "separate_elements",
+        "previous_points": None,
+    }
+    assert card["previous"] is None  # the campaign follows none
     assert len(card["criteria"]) == 81 and sum(c["points"] for c in card["criteria"]) == 162
     first = card["criteria"][0]
     assert (first["code"], first["points"], first["max_points"]) == ("1.1.1", 2, 5)

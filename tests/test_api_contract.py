@@ -10,7 +10,8 @@ and every campaign's response rates): the card of a municipality outside it is a
 only its own region or municipality, an unpublished ranking is the national roles' only.
 
 The data are small but realistic: a finalized campaign with published results and an answered survey, and a
-campaign in its survey stage (results not published, one submission pre-scored and assigned to the expert)."""
+campaign in its survey stage following it (results not published, one submission pre-scored and assigned to the
+expert; its cards carry the finalized campaign's figures as `previous`)."""
 
 import gc
 import re
@@ -23,7 +24,17 @@ from django.core.servers.basehttp import WSGIRequestHandler
 from django.utils import timezone
 from schemathesis.engine import Status, events, from_schema
 
-from assessment.models import Campaign, ReviewAssignment, Score, Stage, Submission
+from assessment.models import (
+    Campaign,
+    Criterion,
+    Measure,
+    MeasurePlan,
+    MeasureProgress,
+    ReviewAssignment,
+    Score,
+    Stage,
+    Submission,
+)
 from municipalities.api_auth import api_token_create
 from surveys.models import Invitation
 from surveys.services import invitations_create
@@ -103,12 +114,34 @@ def answer_half_the_survey(campaign):
     Invitation.objects.filter(pk__in=list(answered)).update(opened=True, completed=True)
 
 
+def plan_of_measures(world, campaign):
+    """Kirov's plan answering the finalized campaign: one measure done, with a link as evidence."""
+    organizer = world.users["organizer"]
+    plan = MeasurePlan.objects.create(
+        campaign=campaign, municipality=world.municipality, status="approved", created_by=organizer
+    )
+    measure = Measure.objects.create(
+        plan=plan,
+        title="Семинар для руководителей школ",
+        responsible="Иванова М. П.",
+        due_on=timezone.localdate(),
+        expected_result="Проведён семинар",
+        indicator="Доля школ",
+        status=Measure.Status.DONE,
+    )
+    measure.criteria.set(Criterion.objects.filter(mechanism__methodology=campaign.methodology, code="1.1.1"))
+    MeasureProgress.objects.create(measure=measure, status="done", links=["https://example.org/report"], by=organizer)
+
+
 @pytest.fixture
 def tokens(world, finalized, questionnaires, methodology):
     """{role: its personal token}, with the two campaigns in place."""
     survey = campaign_in_its_survey_stage(world, methodology)
+    # The survey campaign follows the finalized one: its cards carry the previous campaign's figures (not null).
+    Campaign.objects.filter(pk=survey.pk).update(previous=finalized)
     for campaign in (finalized, survey):
         answer_half_the_survey(campaign)
+    plan_of_measures(world, finalized)
     return {role: api_token_create(user=world.users[role], name="contract")[1] for role in ROLES if role != "anonymous"}
 
 
@@ -150,6 +183,9 @@ def contract_schema(server, headers):
 
 # --- the scope, a check on every response --------------------------------------------------------------------
 
+# The card and the plan of measures of a municipality: the same scope.
+SCOPED_LIKE_THE_CARD = ("campaign_municipality", "campaign_municipality_measures")
+
 # The role of each token in use, and what the check saw (the engine runs the checks in its own thread).
 ROLE_OF_TOKEN = {}
 SEEN = []
@@ -176,11 +212,17 @@ def scope_is_kept(ctx, response, case):
         return True
     assert status != 401, f"{role}: the token was refused"
     body = response.json() if status == 200 else None
-    if operation == "campaign_municipality" and slug in CAMPAIGNS and code in MUNICIPALITIES:
+    if operation in SCOPED_LIKE_THE_CARD and slug in CAMPAIGNS and code in MUNICIPALITIES:
         expected = 200 if (slug, code) in CARDS[role] else 404
-        assert status == expected, f"{role}: the card of {code} in {slug} is {status}, not {expected}"
-        if status == 200:
+        assert status == expected, f"{role}: the {operation} of {code} in {slug} is {status}, not {expected}"
+        if status == 200 and operation == "campaign_municipality_measures":
+            assert body["results"] == [] or {"id", "criteria", "effect"} <= set(body["results"][0])
+        elif status == 200:
             assert body["municipality"]["code"] == code and body["region"]["code"] == REGION_OF[code]
+            # The previous campaign's figures only for whoever may see its results.
+            previous = body["previous"]
+            assert previous is None or previous["campaign"] in RANKINGS[role], f"{role}: {previous}"
+            assert (previous is not None) == (slug == SURVEY), f"{role}: the card of {code} in {slug}: {previous}"
     elif operation == "campaign_response_rates" and status == 200:
         municipalities = {m["code"] for r in body["regions"] for m in r["municipalities"]}
         regions = {r["code"] for r in body["regions"]}
@@ -235,10 +277,13 @@ def failures_of(schema):
 def sweep(schema, headers):
     """Every card and every campaign's ranking and response rates, through the same checks: the scope is
     asserted for each whatever the fuzzing happened to pick."""
-    card = schema.find_operation_by_id("campaign_municipality")
+    for operation in SCOPED_LIKE_THE_CARD:
+        for slug in CAMPAIGNS:
+            for code in MUNICIPALITIES:
+                schema.find_operation_by_id(operation).Case(
+                    path_parameters={"slug": slug, "code": code}
+                ).call_and_validate(headers=headers)
     for slug in CAMPAIGNS:
-        for code in MUNICIPALITIES:
-            card.Case(path_parameters={"slug": slug, "code": code}).call_and_validate(headers=headers)
         for operation in ("campaign_ranking", "campaign_response_rates"):
             schema.find_operation_by_id(operation).Case(path_parameters={"slug": slug}).call_and_validate(
                 headers=headers
@@ -257,14 +302,21 @@ def test_every_operation_keeps_its_contract(role, server, tokens, seen):
     assert tested == {result.ok().label for result in schema.get_all_operations()}
     # The fuzzing got past the login and the unknown campaigns: a real answer from every operation.
     answered = {operation for _, operation, _, _, status in seen if status == (401 if role == "anonymous" else 200)}
-    assert answered == {"campaign_list", "campaign_ranking", "campaign_municipality", "campaign_response_rates"}
+    assert answered == {
+        "campaign_list",
+        "campaign_ranking",
+        "campaign_municipality",
+        "campaign_municipality_measures",
+        "campaign_response_rates",
+    }
 
     seen.clear()
     sweep(schema, headers)
 
-    cards = {(slug, code): status for _, operation, slug, code, status in seen if operation == "campaign_municipality"}
-    assert len(cards) == len(CAMPAIGNS) * len(MUNICIPALITIES)
-    assert {card for card, status in cards.items() if status == 200} == CARDS.get(role, set())
+    for scoped in SCOPED_LIKE_THE_CARD:
+        cards = {(slug, code): status for _, operation, slug, code, status in seen if operation == scoped}
+        assert len(cards) == len(CAMPAIGNS) * len(MUNICIPALITIES)
+        assert {card for card, status in cards.items() if status == 200} == CARDS.get(role, set())
 
 
 def test_a_url_the_api_does_not_have_is_a_json_404(world, client):

@@ -12,9 +12,9 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.urls import reverse
 
-from assessment import review
+from assessment import appeals, experts
 from assessment.models import Appeal, Submission
-from assessment.review import ScoreError
+from assessment.scores import ScoreError
 from municipalities.access import access_for
 from municipalities.models import Appointment, Invitation, Role
 from tests.factories import AppointmentFactory, RegionFactory, UserFactory
@@ -55,10 +55,10 @@ def test_an_organizer_appointed_expert_never_reviews_their_municipality(campaign
     own = ready_for_review(campaign, world.municipality)
     sibling = ready_for_review(campaign, world.sibling)
 
-    assert organizer_expert not in review.eligible_experts(own)
-    assert organizer_expert in review.eligible_experts(sibling)  # another municipality: no conflict
+    assert organizer_expert not in experts.eligible_experts(own)
+    assert organizer_expert in experts.eligible_experts(sibling)  # another municipality: no conflict
     with pytest.raises(ScoreError) as refused:
-        review.assign(submission=own, expert=organizer_expert, by=world.users["operator"])
+        experts.assign(submission=own, expert=organizer_expert, by=world.users["operator"])
     assert "город Киров" in refused.value.message and str(Role.ORGANIZER.label) in refused.value.message
     assert "cannot review" not in refused.value.message and "не может проверять" in refused.value.message
     assert not own.assignments.exists()
@@ -68,7 +68,7 @@ def test_the_automatic_assignment_skips_the_organizer_expert(campaign, world, or
     own = ready_for_review(campaign, world.municipality)
     sibling = ready_for_review(campaign, world.sibling)
 
-    made = review.assign_automatically(campaign=campaign, by=world.users["operator"])
+    made = experts.assign_automatically(campaign=campaign, by=world.users["operator"])
 
     assert made == 1
     assert not own.assignments.exists()
@@ -82,7 +82,7 @@ def test_a_deputy_and_an_ended_appointment_are_conflicts_too(campaign, world, fa
     former = expert_in(far_region, "former-organizer")
     AppointmentFactory(user=former, role=Role.ORGANIZER, municipality=world.municipality, is_active=False)
 
-    eligible = review.eligible_experts(own)
+    eligible = experts.eligible_experts(own)
 
     assert deputy not in eligible and former not in eligible
 
@@ -92,10 +92,10 @@ def test_a_coordinator_appointed_expert_never_reviews_their_region(campaign, wor
     AppointmentFactory(user=coordinator, role=Role.EXPERT, region=far_region)
     submissions = [ready_for_review(campaign, m) for m in (world.municipality, world.sibling, world.other_municipality)]
 
-    eligible = [coordinator in review.eligible_experts(s) for s in submissions]
+    eligible = [coordinator in experts.eligible_experts(s) for s in submissions]
     with pytest.raises(ScoreError) as refused:
-        review.assign(submission=submissions[1], expert=coordinator, by=world.users["operator"])
-    made = review.assign_automatically(campaign=campaign, by=world.users["operator"])
+        experts.assign(submission=submissions[1], expert=coordinator, by=world.users["operator"])
+    made = experts.assign_automatically(campaign=campaign, by=world.users["operator"])
 
     assert eligible == [False, False, True]
     assert "Кировская область" in refused.value.message
@@ -114,7 +114,7 @@ def test_the_appeal_is_never_decided_by_the_organizer_expert(finalized, world, o
         reverse("appeal_queue"), {"appeal": appeal.pk, "outcome": "upheld", "points": 5, "reason": "x"}
     )
     with pytest.raises(ScoreError) as refused:
-        review.appeal_decide(
+        appeals.appeal_decide(
             appeal=appeal,
             upheld=True,
             points=5,
@@ -123,7 +123,7 @@ def test_the_appeal_is_never_decided_by_the_organizer_expert(finalized, world, o
             access=access_for(organizer_expert),
         )
 
-    assert review.may_decide(stranger, submission) and not review.may_decide(organizer_expert, submission)
+    assert appeals.may_decide(stranger, submission) and not appeals.may_decide(organizer_expert, submission)
     assert "Показатели опубликованы" not in queue
     assert posted.status_code == 302
     appeal.refresh_from_db()
@@ -138,7 +138,7 @@ def test_an_invitation_never_accepted_is_no_conflict(campaign, world, far_region
     invite(as_role(world, "coordinator"), expert.email, municipality=world.municipality.pk)
 
     assert Appointment.objects.get(user=expert, role=Role.DEPUTY_ORGANIZER).is_active is False
-    assert expert in review.eligible_experts(own)
+    assert expert in experts.eligible_experts(own)
 
 
 # --- appointing an existing account --------------------------------------------------------------------------

@@ -3,9 +3,20 @@
 import pytest
 from django.urls import reverse
 
-from assessment import review
+from assessment import appeals, scores
+from assessment.experts import (
+    agreement_stats,
+    assign,
+    assign_automatically,
+    discrepancies,
+    eligible_experts,
+    expert_complete,
+    reconcile,
+    review_start,
+    submission_finalize,
+)
 from assessment.models import Criterion, ExpertConflict, Result, ReviewAssignment, Score, Submission
-from assessment.review import ScoreError
+from assessment.scores import ScoreError
 from municipalities.access import access_for
 from municipalities.models import Role
 from tests.factories import AppointmentFactory, UserFactory
@@ -29,7 +40,7 @@ def prescored(campaign, world):
     submission.refresh_from_db()
     coordinator = world.users["coordinator"]
     for criterion in Criterion.objects.filter(mechanism__methodology=campaign.methodology).select_related("mechanism"):
-        review.score_set(
+        scores.score_set(
             submission=submission,
             criterion=criterion,
             round="prescore",
@@ -38,7 +49,7 @@ def prescored(campaign, world):
             by=coordinator,
             access=access_for(coordinator),
         )
-    review.prescore_complete(submission=submission, by=coordinator, access=access_for(coordinator))
+    scores.prescore_complete(submission=submission, by=coordinator, access=access_for(coordinator))
     submission.refresh_from_db()
     return submission
 
@@ -48,11 +59,11 @@ def test_an_expert_never_gets_their_home_region_or_a_declared_conflict(prescored
         expert=experts["far"][0], municipality=world.municipality, reason="Работала в управлении"
     )
 
-    eligible = review.eligible_experts(prescored)
+    eligible = eligible_experts(prescored)
 
     assert eligible == [experts["far"][1]]
     with pytest.raises(ScoreError):
-        review.assign(submission=prescored, expert=experts["home"], by=world.users["operator"])
+        assign(submission=prescored, expert=experts["home"], by=world.users["operator"])
 
 
 def test_automatic_assignment_balances_load(campaign, experts, world):
@@ -60,7 +71,7 @@ def test_automatic_assignment_balances_load(campaign, experts, world):
     for municipality in (world.municipality, world.sibling):
         Submission.objects.filter(campaign=campaign, municipality=municipality).update(status="prescored")
 
-    made = review.assign_automatically(campaign=campaign, by=operator)
+    made = assign_automatically(campaign=campaign, by=operator)
 
     assigned = list(ReviewAssignment.objects.values_list("expert__username", flat=True))
     assert made == 2 and sorted(assigned) == ["far-1", "far-2"]  # one each, never the home-region expert
@@ -70,7 +81,7 @@ def test_two_experts_per_submission_when_the_campaign_says_so(campaign, prescore
     campaign.experts_per_submission = 2
     campaign.save()
 
-    review.assign_automatically(campaign=campaign, by=world.users["operator"])
+    assign_automatically(campaign=campaign, by=world.users["operator"])
 
     assert set(prescored.assignments.values_list("expert__username", flat=True)) == {"far-1", "far-2"}
 
@@ -82,7 +93,7 @@ def expert_score(submission, expert, code, points, comment=""):
     seen = Score.objects.filter(
         submission=submission, criterion=criterion, round="expert", by=expert, is_current=True
     ).first()
-    return review.score_set(
+    return scores.score_set(
         submission=submission,
         criterion=criterion,
         round="expert",
@@ -103,8 +114,8 @@ def confirm_all(submission, expert):
 
 def test_a_change_needs_a_reason_and_an_unassigned_expert_cannot_score(prescored, experts, world):
     operator = world.users["operator"]
-    review.review_start(submission=prescored, by=operator, access=access_for(operator))
-    review.assign(submission=prescored, expert=experts["far"][0], by=operator)
+    review_start(submission=prescored, by=operator, access=access_for(operator))
+    assign(submission=prescored, expert=experts["far"][0], by=operator)
     prescored.refresh_from_db()
 
     with pytest.raises(ScoreError, match="1.1.2"):
@@ -118,14 +129,14 @@ def test_a_change_needs_a_reason_and_an_unassigned_expert_cannot_score(prescored
 
 def test_one_expert_review_to_final_result(prescored, experts, world):
     operator, expert = world.users["operator"], experts["far"][0]
-    review.review_start(submission=prescored, by=operator, access=access_for(operator))
-    assignment = review.assign(submission=prescored, expert=expert, by=operator)
+    review_start(submission=prescored, by=operator, access=access_for(operator))
+    assignment = assign(submission=prescored, expert=expert, by=operator)
     prescored.refresh_from_db()
     confirm_all(prescored, expert)
     expert_score(prescored, expert, "1.1.2", 6, "Есть формулы и целевые значения")
 
-    review.expert_complete(assignment=assignment)
-    review.submission_finalize(submission=prescored, by=operator, access=access_for(operator))
+    expert_complete(assignment=assignment)
+    submission_finalize(submission=prescored, by=operator, access=access_for(operator))
 
     result = Result.objects.get(submission=prescored)
     assert result.total == 81 * 2 + 4
@@ -139,22 +150,22 @@ def test_disagreeing_experts_go_to_reconciliation(campaign, prescored, experts, 
     campaign.experts_per_submission = 2
     campaign.save()
     operator = world.users["operator"]
-    review.review_start(submission=prescored, by=operator, access=access_for(operator))
-    a = review.assign(submission=prescored, expert=experts["far"][0], by=operator)
-    b = review.assign(submission=prescored, expert=experts["far"][1], by=operator)
+    review_start(submission=prescored, by=operator, access=access_for(operator))
+    a = assign(submission=prescored, expert=experts["far"][0], by=operator)
+    b = assign(submission=prescored, expert=experts["far"][1], by=operator)
     prescored.refresh_from_db()
     for expert in experts["far"]:
         confirm_all(prescored, expert)
     expert_score(prescored, experts["far"][1], "1.1.2", 8, "Всё есть")  # 6 points apart, over the threshold
     expert_score(prescored, experts["far"][1], "1.1.5", 3, "Анализ есть")  # 1 of 10 apart: within it
-    review.expert_complete(assignment=a)
-    review.expert_complete(assignment=b)
+    expert_complete(assignment=a)
+    expert_complete(assignment=b)
 
-    assert [d["code"] for d in review.discrepancies(prescored)] == ["1.1.2"]
+    assert [d["code"] for d in discrepancies(prescored)] == ["1.1.2"]
     with pytest.raises(ScoreError, match="1.1.2"):
-        review.submission_finalize(submission=prescored, by=operator, access=access_for(operator))
+        submission_finalize(submission=prescored, by=operator, access=access_for(operator))
     criterion = Criterion.objects.get(mechanism__methodology=campaign.methodology, code="1.1.2")
-    review.reconcile(
+    reconcile(
         submission=prescored,
         criterion=criterion,
         points=7,
@@ -162,9 +173,7 @@ def test_disagreeing_experts_go_to_reconciliation(campaign, prescored, experts, 
         by=operator,
         access=access_for(operator),
     )
-    review.submission_finalize(
-        submission=Submission.objects.get(pk=prescored.pk), by=operator, access=access_for(operator)
-    )
+    submission_finalize(submission=Submission.objects.get(pk=prescored.pk), by=operator, access=access_for(operator))
 
     finals = dict(
         Score.objects.filter(submission=prescored, round="final", is_current=True).values_list(
@@ -177,8 +186,8 @@ def test_disagreeing_experts_go_to_reconciliation(campaign, prescored, experts, 
 
 def test_the_expert_queue_and_blind_review(campaign, prescored, experts, world, client):
     operator, expert = world.users["operator"], experts["far"][0]
-    review.review_start(submission=prescored, by=operator, access=access_for(operator))
-    review.assign(submission=prescored, expert=expert, by=operator)
+    review_start(submission=prescored, by=operator, access=access_for(operator))
+    assign(submission=prescored, expert=expert, by=operator)
     client.force_login(expert)
 
     queue = client.get(reverse("expert_queue")).content.decode()
@@ -204,16 +213,16 @@ def test_the_operator_assigns_on_the_experts_page(campaign, prescored, experts, 
 
 def test_every_final_point_is_explained_and_agreement_is_measured(prescored, experts, world, as_role):
     operator, expert = world.users["operator"], experts["far"][0]
-    review.review_start(submission=prescored, by=operator, access=access_for(operator))
-    assignment = review.assign(submission=prescored, expert=expert, by=operator)
+    review_start(submission=prescored, by=operator, access=access_for(operator))
+    assignment = assign(submission=prescored, expert=expert, by=operator)
     prescored.refresh_from_db()
     confirm_all(prescored, expert)
     expert_score(prescored, expert, "1.1.2", 1, "Показателей нет на сайте")
-    review.expert_complete(assignment=assignment)
-    review.submission_finalize(submission=prescored, by=operator, access=access_for(operator))
+    expert_complete(assignment=assignment)
+    submission_finalize(submission=prescored, by=operator, access=access_for(operator))
 
-    rows = {row["criterion"].code: row for row in review.explain(prescored)}
-    stats = review.agreement_stats(prescored.campaign)
+    rows = {row["criterion"].code: row for row in scores.explain(prescored)}
+    stats = agreement_stats(prescored.campaign)
     page = as_role(world, "organizer").get(reverse("submission_detail", args=["test-2026", "kirov"])).content.decode()
 
     assert [s.round for s in rows["1.1.2"]["history"]] == ["final", "expert", "expert", "prescore"]
@@ -225,12 +234,12 @@ def test_every_final_point_is_explained_and_agreement_is_measured(prescored, exp
 @pytest.fixture
 def finalized(campaign, prescored, experts, world):
     operator, expert = world.users["operator"], experts["far"][0]
-    review.review_start(submission=prescored, by=operator, access=access_for(operator))
-    assignment = review.assign(submission=prescored, expert=expert, by=operator)
+    review_start(submission=prescored, by=operator, access=access_for(operator))
+    assignment = assign(submission=prescored, expert=expert, by=operator)
     prescored.refresh_from_db()
     confirm_all(prescored, expert)
-    review.expert_complete(assignment=assignment)
-    review.submission_finalize(submission=prescored, by=operator, access=access_for(operator))
+    expert_complete(assignment=assignment)
+    submission_finalize(submission=prescored, by=operator, access=access_for(operator))
     return Submission.objects.get(pk=prescored.pk)
 
 
@@ -239,7 +248,7 @@ def test_an_appeal_is_decided_by_a_different_expert_and_results_are_recomputed(f
     criterion = Criterion.objects.get(mechanism__methodology=finalized.campaign.methodology, code="1.1.2")
     before = Result.objects.get(submission=finalized)
 
-    review.appeal_file(
+    appeals.appeal_file(
         submission=finalized,
         items=[(criterion, "Показатели опубликованы: приказ № 214")],
         by=organizer,
@@ -247,14 +256,14 @@ def test_an_appeal_is_decided_by_a_different_expert_and_results_are_recomputed(f
     )
     appeal = finalized.appeals.get()
     with pytest.raises(ScoreError):  # the reviewer of this submission may not decide
-        review.appeal_decide(
+        appeals.appeal_decide(
             appeal=appeal, upheld=True, points=6, reason="x", by=experts["far"][0], access=access_for(experts["far"][0])
         )
     with pytest.raises(ScoreError):  # nor the expert of its region
-        review.appeal_decide(
+        appeals.appeal_decide(
             appeal=appeal, upheld=True, points=6, reason="x", by=experts["home"], access=access_for(experts["home"])
         )
-    review.appeal_decide(
+    appeals.appeal_decide(
         appeal=appeal,
         upheld=True,
         points=6,
@@ -271,13 +280,84 @@ def test_an_appeal_is_decided_by_a_different_expert_and_results_are_recomputed(f
     assert finalized.status_changes.filter(new="finalized").last().reason.startswith("1.1.2")
 
 
+def test_after_an_upheld_appeal_the_page_the_api_and_the_scorecard_give_the_same_score(
+    finalized, experts, world, as_role
+):
+    """One rule says which score stands for a criterion: after an upheld appeal, the FINAL row that follows the
+    APPEAL row. The page once treated FINAL and APPEAL alike (and showed the appeal row), the API put FINAL first."""
+    organizer, decider = world.users["organizer"], experts["far"][1]
+    criterion = Criterion.objects.get(mechanism__methodology=finalized.campaign.methodology, code="1.1.2")
+    appeals.appeal_file(
+        submission=finalized, items=[(criterion, "Приказ № 214")], by=organizer, access=access_for(organizer)
+    )
+    appeals.appeal_decide(
+        appeal=finalized.appeals.get(),
+        upheld=True,
+        points=6,
+        reason="Приказ найден",
+        by=decider,
+        access=access_for(decider),
+    )
+    client = as_role(world, "operator")
+
+    detail = client.get(reverse("submission_detail", args=["test-2026", "kirov"])).context["explanation"]
+    page = next(row for row in detail if row["criterion"].code == "1.1.2")
+    card = client.get(reverse("api-municipality", args=["test-2026", "kirov"])).json()
+    api = next(row for row in card["criteria"] if row["code"] == "1.1.2")
+    scorecard = client.get(reverse("scorecard", args=["test-2026", "kirov"])).context
+    shown = next(row for m in scorecard["mechanisms"] for row in m["rows"] if row["criterion"].code == "1.1.2")
+
+    assert page["score"].points == api["points"] == shown["score"].points == 6
+    assert page["score"].round == api["explanation"]["round"] == shown["score"].round == "final"
+    assert page["score"].comment == api["explanation"]["reason"] == "Приказ найден"
+    chain = ["appeal", "final", "expert", "prescore"]
+    assert [s.round for s in page["history"][1:]] == [e["round"] for e in api["explanation"]["history"]] == chain
+    assert card["total"] == Result.objects.get(submission=finalized).total
+
+
+@pytest.mark.parametrize("points", [True, 2.5, -1, 11])
+def test_reconciled_and_appealed_points_are_whole_numbers_from_0_to_max(finalized, campaign, experts, world, points):
+    """The reconciliation once checked only 0 <= points <= max: True (1 to Python) and 2.5 went through."""
+    operator = world.users["operator"]
+    criterion = Criterion.objects.get(mechanism__methodology=campaign.methodology, code="1.1.2")  # max 10
+    Submission.objects.filter(pk=finalized.pk).update(status="in_review")
+    with pytest.raises(ScoreError, match="1.1.2"):
+        reconcile(
+            submission=finalized,
+            criterion=criterion,
+            points=points,
+            reason="Эксперты разошлись",
+            by=operator,
+            access=access_for(operator),
+        )
+    Submission.objects.filter(pk=finalized.pk).update(status="finalized")
+    appeals.appeal_file(
+        submission=finalized,
+        items=[(criterion, "Довод")],
+        by=world.users["organizer"],
+        access=access_for(world.users["organizer"]),
+    )
+    with pytest.raises(ScoreError, match="1.1.2"):
+        appeals.appeal_decide(
+            appeal=finalized.appeals.get(),
+            upheld=True,
+            points=points,
+            reason="x",
+            by=operator,
+            access=access_for(operator),
+        )
+
+    assert not Score.objects.filter(submission=finalized, round__in=["appeal"]).exists()
+    assert Score.objects.filter(submission=finalized, round="final", criterion=criterion, is_current=True).count() == 1
+
+
 def test_a_second_appeal_on_the_same_criterion_is_refused(finalized, world):
     organizer = world.users["organizer"]
     criterion = Criterion.objects.get(mechanism__methodology=finalized.campaign.methodology, code="1.1.2")
-    review.appeal_file(submission=finalized, items=[(criterion, "Довод")], by=organizer, access=access_for(organizer))
+    appeals.appeal_file(submission=finalized, items=[(criterion, "Довод")], by=organizer, access=access_for(organizer))
 
     with pytest.raises(ScoreError, match="1.1.2"):
-        review.appeal_file(
+        appeals.appeal_file(
             submission=Submission.objects.get(pk=finalized.pk),
             items=[(criterion, "Ещё раз")],
             by=organizer,
@@ -294,7 +374,7 @@ def test_appeals_only_in_the_appeal_window_and_only_by_the_organizer(finalized, 
     organizer, coordinator = world.users["organizer"], world.users["coordinator"]
 
     with pytest.raises(ScoreError):
-        review.appeal_file(
+        appeals.appeal_file(
             submission=finalized,
             items=[(criterion, "Довод")],
             by=organizer,
@@ -302,7 +382,7 @@ def test_appeals_only_in_the_appeal_window_and_only_by_the_organizer(finalized, 
             today=datetime.date(2000, 1, 1),
         )
     with pytest.raises(Exception):  # noqa: B017 — the workflow refuses a coordinator
-        review.appeal_file(
+        appeals.appeal_file(
             submission=finalized, items=[(criterion, "Довод")], by=coordinator, access=access_for(coordinator)
         )
 
@@ -314,7 +394,7 @@ def test_a_finalized_score_cannot_be_changed_except_by_an_appeal(finalized, worl
     )
 
     with pytest.raises(ScoreError):
-        review.score_set(
+        scores.score_set(
             submission=finalized,
             criterion=criterion,
             round="prescore",
@@ -342,8 +422,8 @@ def test_the_appeal_pages(finalized, experts, world, as_role, client):
 
 def test_an_expert_sends_back_naming_criteria_and_the_organizer_sees_them(prescored, experts, world, client, as_role):
     operator, expert = world.users["operator"], experts["far"][0]
-    review.review_start(submission=prescored, by=operator, access=access_for(operator))
-    review.assign(submission=prescored, expert=expert, by=operator)
+    review_start(submission=prescored, by=operator, access=access_for(operator))
+    assign(submission=prescored, expert=expert, by=operator)
     from assessment.models import Answer
 
     Answer.objects.get_or_create(
@@ -373,7 +453,7 @@ def test_an_expert_sends_back_naming_criteria_and_the_organizer_sees_them(presco
 
 def test_an_expert_not_assigned_cannot_send_back(prescored, experts, world, client):
     operator = world.users["operator"]
-    review.review_start(submission=prescored, by=operator, access=access_for(operator))
+    review_start(submission=prescored, by=operator, access=access_for(operator))
     client.force_login(experts["far"][1])
 
     response = client.post(reverse("submission_return", args=["test-2026", "kirov"]), {"reason": "x"})

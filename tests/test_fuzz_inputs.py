@@ -198,7 +198,7 @@ def _prepare_world(world, campaign, request):
     """The test campaign with something for every role's forms: kirov being filled in (the organizer), kumeny
     submitted (the coordinator pre-scores it), elista in expert review (the expert assigned to it, a second
     expert free to be assigned); an API token and an unread notification for everyone."""
-    from assessment.models import Criterion, ReviewAssignment, Score, Submission
+    from assessment.models import CampaignDocument, Criterion, ReviewAssignment, Score, Submission
     from municipalities.api_auth import api_token_create
     from municipalities.models import Notification, Role
     from tests.factories import AppointmentFactory, UserFactory
@@ -228,6 +228,8 @@ def _prepare_world(world, campaign, request):
         subs[code].answers.get().attachments.get() for code in ("kirov", "elista")
     )
     world.own_job, world.other_job = _report_jobs(world, campaign)
+    # An order of the coordinator's region in the campaign's basis: the form that removes it.
+    CampaignDocument.objects.create(campaign=campaign, title="Приказ", number="1", region=world.region)
     for user in world.users.values():
         if user is not None:
             api_token_create(user=user, name="скрипт")
@@ -237,14 +239,14 @@ def _prepare_world(world, campaign, request):
 def _results_world(world, campaign):
     """The finalized campaign (appeals open): kirov appealed on 1.1.1, kumeny back in review with two experts
     who disagree (the reconciliation form), elista pre-scored (to be sent to the experts)."""
-    from assessment import review
+    from assessment import appeals
     from assessment.models import Criterion, ReviewAssignment, Score, Submission
     from municipalities.access import access_for
 
     subs = {s.municipality.code: s for s in campaign.submissions.select_related("municipality", "campaign")}
     criterion = Criterion.objects.get(mechanism__methodology=campaign.methodology, code="1.1.1")
     organizer = world.users["organizer"]
-    review.appeal_file(
+    appeals.appeal_file(
         submission=subs["kirov"], items=[(criterion, "Не учтён приказ")], by=organizer, access=access_for(organizer)
     )
     kumeny = subs["kumeny"]
@@ -253,6 +255,35 @@ def _results_world(world, campaign):
     for expert, points in ((world.users["expert"], 0), (world.second_expert, criterion.max_points)):
         ReviewAssignment.objects.create(submission=kumeny, expert=expert, assigned_by=world.users["operator"])
         Score.objects.create(submission=kumeny, criterion=criterion, round=Score.Round.EXPERT, points=points, by=expert)
+
+
+def _plans_world(world, campaign):
+    """Plans of measures answering the finalized campaign, one in each state a form needs: kirov's approved (its
+    organizer reports progress), kumeny's a draft (the same person, deputy organizer there, edits and submits it),
+    elista's submitted (the operator approves or returns it)."""
+    from assessment.models import Criterion, Measure, MeasurePlan
+    from municipalities.models import Appointment, Role
+
+    Appointment.objects.create(user=world.users["organizer"], role=Role.DEPUTY_ORGANIZER, municipality=world.sibling)
+    criterion = Criterion.objects.get(mechanism__methodology=campaign.methodology, code="1.1.1")
+    states = ((world.municipality, "approved"), (world.sibling, "draft"), (world.other_municipality, "submitted"))
+    for municipality, status in states:
+        plan = MeasurePlan.objects.create(
+            campaign=campaign, municipality=municipality, status=status, created_by=world.users["operator"]
+        )
+        measure = Measure.objects.create(
+            plan=plan,
+            title="Семинар для руководителей школ",
+            responsible="Иванова М. П.",
+            due_on=timezone.localdate() + timedelta(days=60),
+            expected_result="Проведён семинар",
+            indicator="Доля школ",
+        )
+        measure.criteria.set([criterion])
+    world.scene_pages = {
+        "organizer": [reverse("measure_plan", args=[campaign.slug, "kumeny"])],
+        "operator": [reverse("measure_plan", args=[campaign.slug, "elista"])],
+    }
 
 
 # --- part 1: URL segments -----------------------------------------------------------------------------------------
@@ -542,12 +573,15 @@ def _extra_pages(world, campaign):
         "password_reset_confirm",
         args=[urlsafe_base64_encode(force_bytes(forgetful.pk)), default_token_generator.make_token(forgetful)],
     )
-    return {
+    pages = {
         "anonymous": [reverse("invitation_accept", args=[token]), reset, *_survey_pages(campaign, world)],
         "coordinator": [reverse(name, args=[slug, "kumeny"]) for name in ("scoring_page", "submission_detail")],
         "expert": [reverse("expert_scoring", args=[slug, "elista"])],
         "operator": [reverse("submission_detail", args=[slug, code]) for code in ("kumeny", "elista")],
     }
+    for role, urls in getattr(world, "scene_pages", {}).items():  # a scene's own pages (_plans_world)
+        pages.setdefault(role, []).extend(urls)
+    return pages
 
 
 def _posted(fields, name, value):
@@ -623,6 +657,8 @@ COVERS = {
         "api_token_revoke",
         "attachment_remove",
         "attachment_upload",
+        "campaign_basis",
+        "campaign_basis_remove",
         "campaign_create",
         "campaign_edit",
         "campaign_materials",
@@ -668,6 +704,16 @@ COVERS = {
         "review_start",
         "submission_finalize",
         "what_if",
+        "measure_plan_start",
+    },
+    ("plans", "product"): {
+        "measure_add",
+        "measure_edit",
+        "measure_plan_approve",
+        "measure_plan_return",
+        "measure_plan_submit",
+        "measure_progress",
+        "measure_remove",
     },
 }
 NOT_A_FORM = {"admin:index": "the admin's own forms are Django's"}
@@ -687,14 +733,17 @@ def test_every_post_url_of_the_access_table_is_covered_by_a_fuzzed_form():
         ("collecting", "product"),
         ("collecting", "surveys"),
         ("results", "product"),
+        ("plans", "product"),
     ],
 )
 def test_every_field_of_every_form_is_fuzzed(scene, group, world, survey_campaign, as_role, request):
-    if scene == "results":
+    if scene in ("results", "plans"):
         request.getfixturevalue("finalized")
     _prepare_world(world, survey_campaign, request)
     if scene == "results":
         _results_world(world, survey_campaign)
+    if scene == "plans":
+        _plans_world(world, survey_campaign)
 
     fuzzer, covered = _form_fuzz(world, survey_campaign, as_role, scene, group)
 

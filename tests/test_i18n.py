@@ -98,7 +98,7 @@ PLURALS = [
     ("{{ n }} link{% plural %}{{ n }} links", "ссылка ссылки ссылок ссылок ссылка ссылки ссылок"),
     ("{{ n }} file{% plural %}{{ n }} files", "файл файла файлов файлов файл файла файлов"),
     (
-        "{{ n }} criterion scored of 81{% plural %}{{ n }} criteria scored of 81",
+        "{{ n }} criterion scored of {{ total }}{% plural %}{{ n }} criteria scored of {{ total }}",
         "критерий критерия критериев критериев критерий критерия критериев",
     ),
     (
@@ -113,7 +113,10 @@ def test_russian_counts_agree_with_their_nouns(source, nouns):
     from django.template import Context, Template
 
     var = re.search(r"\{\{ (\w+) \}\}", source).group(1)
-    template = Template(f"{{% load i18n %}}{{% blocktranslate count {var}=value %}}{source}{{% endblocktranslate %}}")
+    # Other variables of a phrase (the 81 of "scored of 81", now the methodology's count) are given a value too.
+    template = Template(
+        f"{{% load i18n %}}{{% blocktranslate count {var}=value with total=81 %}}{source}{{% endblocktranslate %}}"
+    )
     with translation.override("ru"):
         rendered = {n: template.render(Context({"value": n})) for n in COUNTS}
 

@@ -29,7 +29,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from assessment import review, scoring
+from assessment import scoring
 from assessment.models import (
     Answer,
     Appeal,
@@ -47,6 +47,7 @@ from assessment.models import (
     StatusChange,
     Submission,
 )
+from assessment.results import results_compute, specs_for
 from assessment.services import campaign_save
 from municipalities.api_auth import api_token_create
 from municipalities.models import Role
@@ -181,7 +182,7 @@ def _mark_person(markers, user, subject, kind):
 def _finalize(campaign, world, comments):
     """Final points on every criterion (comments from `comments` by place), results and ranks computed."""
     criteria = {c.code: c for c in Criterion.objects.filter(mechanism__methodology=campaign.methodology)}
-    specs = review.specs_for(campaign.methodology_id)
+    specs = specs_for(campaign.methodology_id)
     totals = {"kirov": 281, "kumeny": 136, "elista": 190}
     scores = []
     for submission in campaign.submissions.select_related("municipality"):
@@ -199,7 +200,7 @@ def _finalize(campaign, world, comments):
             )
     Score.objects.bulk_create(scores)
     campaign.submissions.update(status=Submission.Status.FINALIZED)
-    review.results_compute(campaign=campaign)
+    results_compute(campaign=campaign)
 
 
 def _stages(today, results_from):

@@ -107,8 +107,8 @@ def build_world(secret_key):
     from django.db import connection
     from django.utils import timezone
 
-    from assessment import review
     from assessment.models import Campaign, Criterion, Score, Stage, Submission
+    from assessment.results import results_compute
     from assessment.services import campaign_save, methodology_import_file
     from fixtures.demo_surveys import _answer_set
     from municipalities.models import Appointment, Municipality, Region, Role, School
@@ -158,7 +158,7 @@ def build_world(secret_key):
         for s in campaign.submissions.filter(municipality__in=finalized)
         for c in criteria
     )
-    review.results_compute(campaign=campaign)
+    results_compute(campaign=campaign)
 
     organizers = []
     for m in draft:

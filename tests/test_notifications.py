@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from assessment import collection, review
+from assessment import collection, experts
 from assessment.models import Submission
 from municipalities import notifications as notices
 from municipalities.access import access_for
@@ -185,11 +185,11 @@ def test_assignment_and_due_reminders_reach_the_expert(campaign, world, django_c
     submission.refresh_from_db()
     today = timezone.localdate()
     with django_capture_on_commit_callbacks(execute=True):
-        review.assign(submission=submission, expert=expert, by=world.users["operator"], due_on=today)
+        experts.assign(submission=submission, expert=expert, by=world.users["operator"], due_on=today)
     assert Notification.objects.get(user=expert, kind="assignment").path == reverse("expert_queue")
 
-    assert review.expert_reminders_send(today=today) == 1
-    assert review.expert_reminders_send(today=today) == 0  # once a day
+    assert experts.expert_reminders_send(today=today) == 1
+    assert experts.expert_reminders_send(today=today) == 0  # once a day
     reminder = Notification.objects.get(user=expert, kind="deadline")
     assert "Срок проверки" in reminder.title or "срок" in reminder.title.lower()
 

@@ -167,7 +167,10 @@ def test_the_json_export_has_the_api_row_shape(finalized, world, as_role):
         "level",
         "level_label",
         "mechanisms",
+        "previous_total",
+        "change",
     }
+    assert row["previous_total"] is None and row["change"] is None  # the campaign follows none
     assert row["municipality"] == {"code": "kirov", "name": "город Киров"}
     assert set(row["mechanisms"]) == {"1.1", "1.2", "1.3", "1.4", "2.1", "2.2", "2.3", "2.4", "2.5"}
 
@@ -269,7 +272,9 @@ def test_the_regional_report_xlsx_has_a_sheet_per_table(finalized, world):
 
     book = load_workbook(io.BytesIO(documents.xlsx_bytes(documents.region_sheets(report))))
 
-    assert book.sheetnames == ["Сводка", "Рейтинг", "Уровни", "Тепловая карта", "Проблемы"]
+    # The sixth sheet lists the campaign's basis (tests/test_seeds.py).
+    assert book.sheetnames[:5] == ["Сводка", "Рейтинг", "Уровни", "Тепловая карта", "Проблемы"]
+    assert len(book.sheetnames) == 6
     ranking = list(book["Рейтинг"].iter_rows(min_row=2, values_only=True))
     assert ranking[0][:4] == (1, 1, "город Киров", 281)
     assert all(book[name].freeze_panes == "A2" for name in book.sheetnames)

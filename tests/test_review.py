@@ -4,9 +4,9 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from assessment import review
+from assessment import experts, scores
 from assessment.models import Criterion, Result, Score, Submission
-from assessment.review import ScoreError
+from assessment.scores import ScoreError
 from assessment.workflow import TransitionError
 from municipalities.access import access_for
 
@@ -25,7 +25,7 @@ def c(campaign, code):
 
 def score_all(campaign, submission, user, points=1):
     for criterion in Criterion.objects.filter(mechanism__methodology=campaign.methodology).select_related("mechanism"):
-        review.score_set(
+        scores.score_set(
             submission=submission,
             criterion=criterion,
             round=Score.Round.PRESCORE,
@@ -39,7 +39,7 @@ def score_all(campaign, submission, user, points=1):
 
 def test_a_score_keeps_its_history(campaign, world, submitted):
     coordinator = world.users["coordinator"]
-    first = review.score_set(
+    first = scores.score_set(
         submission=submitted,
         criterion=c(campaign, "1.1.2"),
         round="prescore",
@@ -49,7 +49,7 @@ def test_a_score_keeps_its_history(campaign, world, submitted):
         access=access_for(coordinator),
     )
 
-    second = review.score_set(
+    second = scores.score_set(
         submission=submitted,
         criterion=c(campaign, "1.1.2"),
         round="prescore",
@@ -70,7 +70,7 @@ def test_points_outside_0_to_max_are_refused(campaign, world, submitted, points)
     coordinator = world.users["coordinator"]
 
     with pytest.raises(ScoreError):
-        review.score_set(
+        scores.score_set(
             submission=submitted,
             criterion=c(campaign, "1.1.2"),
             round="prescore",
@@ -85,7 +85,7 @@ def test_points_outside_0_to_max_are_refused(campaign, world, submitted, points)
 
 def test_two_people_saving_the_same_score_get_a_conflict(campaign, world, submitted):
     coordinator, operator = world.users["coordinator"], world.users["operator"]
-    review.score_set(
+    scores.score_set(
         submission=submitted,
         criterion=c(campaign, "1.1.1"),
         round="prescore",
@@ -97,7 +97,7 @@ def test_two_people_saving_the_same_score_get_a_conflict(campaign, world, submit
     )
 
     with pytest.raises(ScoreError) as error:
-        review.score_set(
+        scores.score_set(
             submission=submitted,
             criterion=c(campaign, "1.1.1"),
             round="prescore",
@@ -120,7 +120,7 @@ def test_a_foreign_or_draft_submission_cannot_be_scored(campaign, world):
 
     for submission in (Submission.objects.get(pk=foreign.pk), draft):
         with pytest.raises(ScoreError):
-            review.score_set(
+            scores.score_set(
                 submission=submission,
                 criterion=c(campaign, "1.1.1"),
                 round="prescore",
@@ -133,7 +133,7 @@ def test_a_foreign_or_draft_submission_cannot_be_scored(campaign, world):
 
 def test_prescoring_cannot_complete_with_unscored_criteria(campaign, world, submitted):
     coordinator = world.users["coordinator"]
-    review.score_set(
+    scores.score_set(
         submission=submitted,
         criterion=c(campaign, "1.1.1"),
         round="prescore",
@@ -144,20 +144,20 @@ def test_prescoring_cannot_complete_with_unscored_criteria(campaign, world, subm
     )
 
     with pytest.raises(ScoreError, match="1.1.2"):
-        review.prescore_complete(submission=submitted, by=coordinator, access=access_for(coordinator))
+        scores.prescore_complete(submission=submitted, by=coordinator, access=access_for(coordinator))
 
 
 def test_the_whole_path_to_a_result(campaign, world, submitted):
     coordinator, operator = world.users["coordinator"], world.users["operator"]
     score_all(campaign, submitted, coordinator, points=5)
 
-    review.prescore_complete(submission=submitted, by=coordinator, access=access_for(coordinator))
+    scores.prescore_complete(submission=submitted, by=coordinator, access=access_for(coordinator))
     with pytest.raises(TransitionError):
-        review.submission_finalize(submission=submitted, by=operator, access=access_for(operator))
-    review.review_start(submission=submitted, by=operator, access=access_for(operator))
+        experts.submission_finalize(submission=submitted, by=operator, access=access_for(operator))
+    experts.review_start(submission=submitted, by=operator, access=access_for(operator))
     with pytest.raises(TransitionError):
-        review.submission_finalize(submission=submitted, by=coordinator, access=access_for(coordinator))
-    review.submission_finalize(submission=submitted, by=operator, access=access_for(operator))
+        experts.submission_finalize(submission=submitted, by=coordinator, access=access_for(coordinator))
+    experts.submission_finalize(submission=submitted, by=operator, access=access_for(operator))
 
     result = Result.objects.get(submission=submitted)
     assert result.total == 9 * 9 * 5 - 0  # every criterion has a maximum of at least 5
@@ -165,7 +165,7 @@ def test_the_whole_path_to_a_result(campaign, world, submitted):
     assert result.rank_region == 1 and result.rank_country == 1
     assert Score.objects.filter(submission=submitted, round="final", is_current=True).count() == 81
     with pytest.raises(ScoreError):
-        review.score_set(
+        scores.score_set(
             submission=Submission.objects.get(pk=submitted.pk),
             criterion=c(campaign, "1.1.1"),
             round="prescore",

@@ -136,3 +136,53 @@ def test_rank_among_others_is_a_competition_rank():
     assert scoring.rank_among(10, [12, 10, 8]) == 2
     assert scoring.rank_among(13, [12, 10]) == 1
     assert scoring.rank_among(0, [0, 0]) == 1
+
+
+# --- points of one criterion: the one rule every writer and parser asks --------------------------------------
+
+
+@pytest.mark.parametrize(("points", "valid"), [(0, True), (5, True), (10, True), (11, False), (-1, False)])
+def test_points_are_whole_numbers_from_0_to_the_maximum(points, valid):
+    assert scoring.points_valid(points, 10) is valid
+
+
+@pytest.mark.parametrize("points", [True, False, 2.0, 2.5, "2", None, Decimal(2)])
+def test_points_are_an_int_never_a_bool_a_float_or_a_text(points):
+    assert not scoring.points_valid(points, 10)
+
+
+@pytest.mark.parametrize(("text", "points"), [("0", 0), ("7", 7), (" 10 ", 10), ("007", 7)])
+def test_points_typed_in_are_read(text, points):
+    assert scoring.points_from_text(text, 10) == points
+
+
+@pytest.mark.parametrize("text", ["", "  ", "11", "-1", "+5", "1.5", "1,5", "٣", "1_0", "abc", "1\x00", "9" * 30, None])
+def test_points_typed_in_outside_0_to_max_or_not_digits_are_none(text):
+    assert scoring.points_from_text(text, 10) is None
+
+
+@pytest.mark.parametrize(
+    ("points", "mean"), [([5], 5), ([2, 3], 3), ([1, 2], 2), ([0, 1], 1), ([4, 4], 4), ([2, 2, 3], 2), ([0, 0], 0)]
+)
+def test_the_experts_mean_is_rounded_half_up(points, mean):
+    # Python's round() gives 2 for 2.5 (half to even); the final points give 3.
+    assert scoring.experts_mean(points) == mean
+
+
+def test_the_experts_mean_of_nothing_is_an_error():
+    with pytest.raises(ValueError):
+        scoring.experts_mean([])
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "maximum", "reconcile"),
+    [
+        (3, 5, 10, True),  # 2 points: the threshold in points
+        (3, 4, 10, False),  # 1 point, 10 %: under both
+        (0, 1, 4, True),  # 1 point of 4 is 25 %: the share
+        (5, 3, 10, True),  # the order of the experts does not matter
+        (2, 2, 10, False),
+    ],
+)
+def test_two_experts_are_reconciled_from_the_threshold_in_points_or_share(a, b, maximum, reconcile):
+    assert scoring.needs_reconciliation(a, b, maximum, 2, Decimal("0.25")) is reconcile

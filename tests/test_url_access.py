@@ -44,6 +44,37 @@ def plain(name):
     return lambda w: reverse(name)
 
 
+def _basis_file(w, region=None):
+    """A document of the test campaign's basis with a file: federal (no region), or of `region`."""
+    from django.core.files.base import ContentFile
+
+    from assessment.models import CampaignDocument
+
+    slug = w.campaign.slug  # an AttributeError before any campaign, as for the other rows' objects
+    document = CampaignDocument(campaign=w.campaign, title="Письмо", number="13-293", region=region)
+    document.file.save("letter.pdf", ContentFile(b"%PDF-1.4 test"), save=True)
+    return reverse("campaign_basis_file", args=[slug, document.pk])
+
+
+def _measure_file(w, municipality):
+    """A progress report with a file, on a measure of the municipality's plan answering the test campaign."""
+    from datetime import date
+
+    from django.core.files.base import ContentFile
+
+    from assessment.models import Measure, MeasurePlan, MeasureProgress
+
+    plan, _ = MeasurePlan.objects.get_or_create(  # no campaign yet: an AttributeError, as for the other rows
+        campaign_id=w.campaign.pk, municipality=municipality, defaults={"created_by": w.users["operator"]}
+    )
+    measure = Measure.objects.create(
+        plan=plan, title="Семинар", responsible="Иванова", due_on=date(2030, 1, 1), expected_result="x", indicator="x"
+    )
+    report = MeasureProgress(measure=measure, status="done", by=w.users["operator"], original_name="отчёт.pdf")
+    report.file.save("report.pdf", ContentFile(b"%PDF-1.4 test"), save=True)
+    return reverse("measure_file", args=[report.pk])
+
+
 ROWS = {
     "home": Row(plain("home")),
     "methodology": Row(plain("methodology")),
@@ -95,6 +126,22 @@ ROWS = {
     "material_remove": Row(lambda w: reverse("material_remove", args=["test-2026", 1]), everyone=405, post=302),
     "material_file": Row(
         lambda w: reverse("material_file", args=["test-2026", w.campaign.material.pk]), ok=LOGGED_IN - {"nobody"}
+    ),
+    "campaign_basis": Row(
+        lambda w: reverse("campaign_basis", args=["test-2026"]),
+        lambda w: reverse("campaign_basis", args=["no-such-campaign"]),
+        ok=LOGGED_IN - {"nobody"},
+        post=200,
+    ),
+    "campaign_basis_remove": Row(
+        lambda w: reverse("campaign_basis_remove", args=["test-2026", 1]), everyone=405, post=302
+    ),
+    # A federal letter for everyone who sees the campaign; a region's own order for its people and the national roles.
+    "campaign_basis_file": Row(
+        _basis_file,
+        lambda w: _basis_file(w, region=w.other_region),
+        ok=LOGGED_IN - {"nobody"},
+        other_ok={"operator", "ministry"},
     ),
     "region_progress": Row(
         lambda w: reverse("region_progress", args=["test-2026", w.region.code]),
@@ -324,6 +371,47 @@ ROWS = {
             ("feedback_report", ["test-2026", "kirov"]),
         ]
     },
+    # Plans of measures answering the results (assessment/measure_views.py): seen by whoever sees the form.
+    "measure_plan": Row(
+        lambda w: reverse("measure_plan", args=["test-2026", w.municipality.code]),
+        lambda w: reverse("measure_plan", args=["test-2026", w.other_municipality.code]),
+        ok={"operator", "ministry", "coordinator", "organizer", "deputy", "expert"},  # the expert is assigned
+        other_ok={"operator", "ministry"},
+    ),
+    # The region's other municipality: a plan made for the organizer's own would hide the form that starts one from
+    # the pages tests/test_fuzz_inputs.py crawls (tests/test_measures.py downloads the organizer's own file).
+    "measure_file": Row(
+        lambda w: _measure_file(w, w.sibling),
+        lambda w: _measure_file(w, w.other_municipality),
+        ok={"operator", "ministry", "coordinator"},
+        other_ok={"operator", "ministry"},
+    ),
+    "region_plans": Row(
+        lambda w: reverse("region_plans", args=["test-2026", w.region.code]),
+        lambda w: reverse("region_plans", args=["test-2026", w.other_region.code]),
+        ok={"operator", "ministry", "coordinator"},
+        other_ok={"operator", "ministry"},
+        denied={"organizer", "deputy", "expert"},
+    ),
+    "national_plans": Row(
+        lambda w: reverse("national_plans", args=["test-2026"]),
+        lambda w: reverse("national_plans", args=["no-such-campaign"]),
+        ok={"operator", "ministry"},
+        denied=LOGGED_IN - {"operator", "ministry"},
+    ),
+    **{
+        name: Row(lambda w, name=name, args=args: reverse(name, args=args), everyone=405, post=302)
+        for name, args in [
+            ("measure_plan_start", ["test-2026", "kirov"]),
+            ("measure_plan_submit", ["test-2026", "kirov"]),
+            ("measure_plan_approve", ["test-2026", "kirov"]),
+            ("measure_plan_return", ["test-2026", "kirov"]),
+            ("measure_add", ["test-2026", "kirov"]),
+            ("measure_edit", ["test-2026", "kirov", 1]),
+            ("measure_remove", ["test-2026", "kirov", 1]),
+            ("measure_progress", ["test-2026", "kirov", 1]),
+        ]
+    },
     # The JSON API: the docs and the schema are public; data needs a login (401 without), and scope like the pages.
     "api-schema": Row(plain("api-schema"), anonymous=200, everyone=200),
     "api-response-rates": Row(
@@ -343,6 +431,13 @@ ROWS = {
         lambda w: reverse("api-municipality", args=["test-2026", w.municipality.code]),
         lambda w: reverse("api-municipality", args=["test-2026", w.other_municipality.code]),
         ok={"operator", "ministry", "coordinator", "organizer", "deputy", "expert"},  # the expert is assigned
+        other_ok={"operator", "ministry"},
+        anonymous=401,
+    ),
+    "api-measures": Row(
+        lambda w: reverse("api-measures", args=["test-2026", w.municipality.code]),
+        lambda w: reverse("api-measures", args=["test-2026", w.other_municipality.code]),
+        ok={"operator", "ministry", "coordinator", "organizer", "deputy", "expert"},  # scoped like the card
         other_ok={"operator", "ministry"},
         anonymous=401,
     ),
@@ -408,7 +503,7 @@ CASES = [
 
 
 # Finalized results and report files cost a fifth of a second per case: only the rows that need them get them.
-NEEDS_RESULTS = {"scorecard", "what_if", "api-municipality"}
+NEEDS_RESULTS = {"scorecard", "what_if", "api-municipality", "measure_plan", "api-measures"}
 NEEDS_JOBS = {"report_status", "report_download"}
 
 

@@ -3,6 +3,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django import template
 from django.utils.formats import number_format
 
+from assessment.models import LevelBand
+
 register = template.Library()
 
 
@@ -42,9 +44,13 @@ def signed(value):
 @register.filter
 def level_label(code):
     """The name of a level («partially formed») from its code, in the current language."""
-    from assessment.models import LevelBand
-
     try:
         return LevelBand.Level(code).label
     except ValueError:
         return code
+
+
+@register.filter
+def follows_region(access, region_id):
+    """{% if access|follows_region:region.pk %}: the one rule of access.py, in a template."""
+    return access.follows_region(region_id)

@@ -89,6 +89,13 @@
         var a = document.createElement("a");
         a.href = link.url; a.rel = "noopener noreferrer"; a.target = "_blank"; a.textContent = link.url;
         li.appendChild(span); li.appendChild(document.createTextNode(" ")); li.appendChild(a);
+        if (link.off_site) {  // the same warning the page shows (templates/includes/off_site.html)
+          var warning = document.createElement("div");
+          warning.className = "small text-warning-emphasis link-off-site";
+          warning.dataset.offSite = "";
+          warning.textContent = link.warning;
+          li.appendChild(warning);
+        }
         list.appendChild(li);
       });
     }

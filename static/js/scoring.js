@@ -3,16 +3,7 @@
   "use strict";
   var form = document.getElementById("scoring-form");
   if (!form) return;
-  var bands = form.dataset.bands.split(";").map(function (part) {
-    var bits = part.split("|");
-    return { start: parseFloat(bits[0]), code: bits[1], label: bits[2] };
-  }).sort(function (a, b) { return a.start - b.start; });
-
-  function level(points, max) {
-    var share = max ? points / max : 0, found = bands[0];
-    bands.forEach(function (band) { if (share >= band.start - 1e-9) found = band; });
-    return found;
-  }
+  var level = window.Levels.of; // the bands the page gives (static/js/levels.js)
 
   function update() {
     var total = 0, max = 0;
@@ -30,7 +21,7 @@
     });
     var overall = level(total, max);
     document.querySelector("[data-total]").textContent = total;
-    document.querySelector("[data-share]").textContent = (max ? (100 * total / max) : 0).toFixed(1).replace(".", ",") + "\u00a0%";
+    document.querySelector("[data-share]").textContent = window.Levels.percent(total, max, ",");
     var badge = document.querySelector("[data-level]");
     badge.textContent = overall.label;
     badge.className = "badge level-badge level-" + overall.code;

@@ -4,19 +4,11 @@
   "use strict";
   var form = document.getElementById("whatif-form");
   if (!form) return;
-  var bands = form.dataset.bands.split(";").map(function (part) {
-    var bits = part.split("|");
-    return { start: parseFloat(bits[0]), code: bits[1], label: bits[2] };
-  }).sort(function (a, b) { return a.start - b.start; });
+  var level = window.Levels.of; // the bands the page gives (static/js/levels.js)
   function numbers(text) { return text ? text.split(",").map(Number) : []; }
   var others = numbers(form.dataset.others), othersRegion = numbers(form.dataset.othersRegion);
   var decimal = (document.documentElement.lang || "ru").indexOf("ru") === 0 ? "," : ".";
 
-  function level(points, max) {
-    var share = max ? points / max : 0, found = bands[0];
-    bands.forEach(function (band) { if (share >= band.start - 1e-9) found = band; });
-    return found;
-  }
   function rank(total, list) { return 1 + list.filter(function (t) { return t > total; }).length; }
 
   function update() {
@@ -40,7 +32,7 @@
     if (!valid) return; // points outside 0…max: no result, as on the server
     var overall = level(total, max);
     summary.querySelector("[data-total]").textContent = total;
-    summary.querySelector("[data-share]").textContent = (max ? 100 * total / max : 0).toFixed(1).replace(".", decimal) + "\u00a0%";
+    summary.querySelector("[data-share]").textContent = window.Levels.percent(total, max, decimal);
     var badge = summary.querySelector("[data-level]");
     badge.textContent = overall.label;
     badge.className = "badge level-badge level-" + overall.code;

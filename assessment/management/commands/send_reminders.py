@@ -2,15 +2,17 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from assessment.collection import reminders_send
+from assessment.experts import expert_reminders_send
+from assessment.measures import overdue_reminders_send
 from assessment.models import Campaign, Stage
-from assessment.review import expert_reminders_send
 from surveys import services as surveys
 
 
 class Command(BaseCommand):
     help = (
-        "E-mail the organizers of municipalities that have not finished their forms, and the schools that have "
-        "not answered an open survey, and the experts whose reviews are due (for a daily cron)."
+        "E-mail the organizers of municipalities that have not finished their forms, the schools that have "
+        "not answered an open survey, the experts whose reviews are due, and the organizers whose plans of measures "
+        "have overdue measures (for a daily cron)."
     )
 
     def handle(self, *args, **options):
@@ -29,4 +31,6 @@ class Command(BaseCommand):
                 schools += sent
                 self.stdout.write(f"{campaign.slug}: напоминаний школам {sent}")
         experts = expert_reminders_send(today=today)
+        plans = overdue_reminders_send(today=today)
+        self.stdout.write(f"Планы мероприятий с просроченными мероприятиями: {plans}")
         self.stdout.write(f"Всего напоминаний: муниципалитетам {total}, школам {schools}, экспертам {experts}")

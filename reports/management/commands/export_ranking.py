@@ -3,6 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
+from assessment.dynamics import succession_of
 from assessment.models import Campaign
 from municipalities.models import Region
 from reports.results import Filters
@@ -25,8 +26,9 @@ class Command(BaseCommand):
         if options["region"] and not Region.objects.filter(code=options["region"]).exists():
             raise CommandError(f"Регион «{options['region']}» не найден.")
         with translation.override("ru"):
+            # Whoever runs the command on the server sees every campaign, the previous one's results too.
             content, _type, _name = ranking_export_content(
-                campaign, Filters(region=options["region"]), options["format"]
+                campaign, Filters(region=options["region"]), options["format"], succession_of(campaign)
             )
         Path(options["output"]).write_bytes(content)
         self.stdout.write(f"Рейтинг записан: {options['output']} ({len(content)} байт).")

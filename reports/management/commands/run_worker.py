@@ -31,6 +31,8 @@ from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
+from reports.models import ReportJob
+
 log = logging.getLogger("django_tasks_db")
 
 DATABASE_ERRORS = (OperationalError, InterfaceError)
@@ -107,8 +109,6 @@ def _give_up(task, now):
     ):
         return False
     if task.task_path == REPORT_TASK and task.args_kwargs.get("args"):
-        from reports.models import ReportJob
-
         ReportJob.objects.filter(pk=task.args_kwargs["args"][0], status__in=ReportJob.ACTIVE).update(
             status=ReportJob.Status.FAILED, error=message, finished_at=now
         )
