@@ -14,8 +14,8 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
 from assessment import scoring
-from assessment.models import Attachment, Criterion, Score, Submission
-from assessment.scores import ScoreError, score_set
+from assessment.models import Attachment, Criterion, Score
+from assessment.scores import ScoreError, evidence_remember, score_set
 from surveys.models import MIN_GROUP
 from surveys.stats import evidence_by_mechanism
 
@@ -119,24 +119,40 @@ def sheet_save(*, submission, round, posted, criteria, by, access):
         raise SheetError(errors)
 
 
-@transaction.atomic
-def prescores_save(*, submission, points, comments, by, access):
-    """Pre-scores of one submission from {criterion code: points (int)} and {code: comment}: what the pre-scoring
-    page's save does (the role, the status, 0…max, the reason rules, the evidence snapshot of score_set), all or
-    nothing: SheetError(errors by code). The scores replaced are the current ones, read under the submission's
-    lock, so there is no conflict to report. For the Excel import."""
-    Submission.objects.locked(submission.pk)
-    criteria = {c.code: c for c in sheet_criteria(submission)}
-    unknown = {code: _("%(code)s: no such criterion.") % {"code": code} for code in points if code not in criteria}
-    if unknown:
-        raise SheetError(unknown)
-    current = dict(
-        Score.objects.filter(submission=submission, round=Score.Round.PRESCORE, is_current=True).values_list(
-            "criterion__code", "pk"
-        )
+def prescores_import(points, criteria, *, by, at, comment):
+    """The coordinator's changed points from an Excel workbook as new pre-score rows, each linked to the one it
+    replaces, with the evidence remembered as score_set does; one bulk statement per kind of row, whatever the
+    number of sheets. `points`: {(submission, code): points or None}. The import has checked the role, the
+    status and every value (excel_import), under the submissions' locks, before it calls this."""
+    if not points:
+        return
+    submission_ids = {submission.pk for submission, _code in points}
+    previous = {
+        (s.submission_id, s.criterion.code): s
+        for s in Score.objects.filter(
+            submission_id__in=submission_ids, round=Score.Round.PRESCORE, is_current=True
+        ).select_related("criterion")
+    }
+    replaced = [previous[(sub.pk, code)].pk for sub, code in points if (sub.pk, code) in previous]
+    Score.objects.filter(pk__in=replaced).update(is_current=False)
+    given = [(submission, code, value) for (submission, code), value in points.items() if value is not None]
+    Score.objects.bulk_create(
+        (
+            Score(
+                submission_id=submission.pk,
+                criterion_id=criteria[code].pk,
+                round=Score.Round.PRESCORE,
+                points=value,
+                comment=comment,
+                by_id=by.pk,
+                at=at,
+                previous=previous.get((submission.pk, code)),
+            )
+            for submission, code, value in given
+        ),
+        batch_size=2000,
     )
-    items = [(criteria[code], value, comments.get(code, ""), current.get(code)) for code, value in points.items()]
-    _save_all(submission=submission, round=Score.Round.PRESCORE, items=items, by=by, access=access)
+    evidence_remember([(submission.pk, criteria[code].pk) for submission, code, _value in given])
 
 
 # --- the rows a score sheet shows ------------------------------------------------------------------------------

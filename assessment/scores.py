@@ -130,6 +130,18 @@ def _refusal(*, submission, criterion, round, points, comment, access):
     return None
 
 
+def evidence_remember(scored):
+    """The evidence as it was when scored, for each (submission id, criterion id) just scored: a later change of
+    the page shows as "changed since scoring". One UPDATE per submission."""
+    by_submission = {}
+    for submission_id, criterion_id in scored:
+        by_submission.setdefault(submission_id, []).append(criterion_id)
+    for submission_id, criterion_ids in by_submission.items():
+        EvidenceLink.objects.filter(
+            answer__submission_id=submission_id, answer__criterion_id__in=criterion_ids
+        ).exclude(sha256="").update(sha256_at_scoring=F("sha256"))
+
+
 @transaction.atomic
 def score_set(*, submission, criterion, round, points, comment, by, access, seen=None):
     """Set one criterion's points in a round. `seen` is the id of the current score the user was shown
@@ -174,10 +186,7 @@ def score_set(*, submission, criterion, round, points, comment, by, access, seen
         at=now,
         previous=previous,
     )
-    # The evidence as it was when scored: a later change of the page shows as "changed since scoring".
-    EvidenceLink.objects.filter(answer__submission=submission, answer__criterion=criterion).exclude(sha256="").update(
-        sha256_at_scoring=F("sha256")
-    )
+    evidence_remember([(submission.pk, criterion.pk)])
     Submission.objects.filter(pk=submission.pk).update(last_activity_at=now)
     return score
 

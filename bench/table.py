@@ -42,6 +42,22 @@ ROWS = [
         ("==", 1, "ratio"),
     ),
     (
+        "queries: ranking page with changes",
+        "ranking_with_changes_page_queries_national",
+        "at 2,400",
+        "at 10",
+        "ranking_with_changes_page_queries_small",
+        ("==", 1, "ratio"),
+    ),
+    (
+        "queries: ranking JSON with changes",
+        "ranking_with_changes_json_queries_national",
+        "at 2,400",
+        "at 10",
+        "ranking_with_changes_json_queries_small",
+        ("==", 1, "ratio"),
+    ),
+    (
         "queries: scorecard",
         "reports_queries_scorecard_2400",
         "at 2,400",

@@ -20,6 +20,7 @@ from assessment.models import (
     Result,
     ReviewAssignment,
     Score,
+    Stage,
     StatusChange,
     Submission,
 )
@@ -245,3 +246,78 @@ def test_the_same_seed_gives_the_same_rows_and_a_taken_slug_is_refused(db):
     assert other[0] == second[0]  # the same territory, reused
     assert all(other[1][part] != second[1][part] for part in ("scores", "answers", "invitations", "responses"))
     assert Campaign.objects.filter(slug__in=["national", "other"]).count() == 2
+
+
+def test_a_previous_campaign_with_plans_of_measures_answers_its_results(db):
+    from assessment.dynamics import changes, standings, succession_of
+    from assessment.models import Measure, MeasurePlan, MeasureProgress
+
+    generate(scale=0.02)
+
+    campaign = Campaign.objects.get(slug="national")
+    previous = campaign.previous
+    assert (previous.slug, previous.year) == ("national-2023", 2023)
+    assert previous.stages.get(stage=Stage.RESULTS).starts_on < campaign.stages.get(stage=Stage.RESOURCES).starts_on
+    n = Municipality.objects.filter(code__startswith="nat-").count()
+    assert Submission.objects.filter(campaign=previous, status=Submission.Status.FINALIZED).count() == n
+    assert Result.objects.filter(campaign=previous).count() == n
+    assert Score.objects.filter(submission__campaign=previous, round="final", is_current=True).count() == n * 81
+
+    # Most municipalities did better than three years before, not all: the ranking has both kinds of change.
+    found = changes(succession_of(campaign), standings(campaign))
+    deltas = [change.total for _was, change in found.values()]
+    assert len(found) == n
+    assert sum(d > 0 for d in deltas) > n / 2 and any(d < 0 for d in deltas)
+
+    plans = MeasurePlan.objects.filter(campaign=previous)
+    assert 0.5 * n < plans.count() < 0.9 * n
+    assert plans.filter(status=MeasurePlan.Status.APPROVED).count() > plans.count() / 2
+    measures = Measure.objects.filter(plan__campaign=previous)
+    assert measures.count() >= 2 * plans.count() - plans.filter(measures=None).count() * 2
+    horizon = campaign.stages.get(stage=Stage.DATA_COLLECTION).starts_on
+    for measure in measures.prefetch_related("criteria").select_related("plan"):
+        assert measure.due_on < horizon
+        assert measure.plan.created_at.date() < measure.due_on
+        assert [c.mechanism.methodology_id for c in measure.criteria.all()] == [previous.methodology_id]
+    # Only approved plans were carried out; what was done has its report.
+    assert not measures.exclude(plan__status=MeasurePlan.Status.APPROVED).exclude(status="planned").exists()
+    done = measures.filter(status="done")
+    assert done.exists() and MeasureProgress.objects.filter(measure__in=done).count() == done.count()
+
+
+def test_the_ranking_with_changes_asks_as_many_queries_for_ten_municipalities_as_for_a_hundred(db):
+    """Generated twice in one test, the first rolled back: the query counts of the ranking page and of its JSON,
+    changes since the previous campaign included, do not grow with the number of municipalities."""
+    from django.db import connection, transaction
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    class Rollback(Exception):
+        pass
+
+    def counted():
+        client = Client()
+        client.force_login(get_user_model().objects.get(username="nat-ministry"))
+        found = {}
+        for name, url in (
+            ("page", reverse("ranking", args=["national"])),
+            ("json", reverse("api-ranking", args=["national"])),
+        ):
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(url)
+            assert response.status_code == 200
+            found[name] = len(queries)
+        page = client.get(reverse("ranking", args=["national"])).content.decode()
+        assert "ranking-compared" in page  # the changes are there
+        return found, Municipality.objects.filter(code__startswith="nat-").count()
+
+    with pytest.raises(Rollback), transaction.atomic():
+        generate(scale=0.004)
+        small, few = counted()
+        raise Rollback
+    generate(scale=0.04)
+    large, many = counted()
+
+    assert few <= 10 and many >= 90
+    assert small == large

@@ -4,14 +4,16 @@ the page, and the what-if's points read by the one rule of scoring.py."""
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from assessment.models import Answer, Criterion, EvidenceLink, ReviewAssignment, Score, Submission
-from assessment.score_sheet import SheetError, prescores_save
+from assessment.score_sheet import prescores_import
+from assessment.scores import score_set
 from municipalities.access import access_for
 from reports.scorecard import WhatIfError, card_for, what_if
 
@@ -48,18 +50,23 @@ def current(submission):
 # --- the pre-scores of the Excel import ------------------------------------------------------------------------
 
 
+def _import(submission, points, by):
+    criteria = {c.code: c for c in Criterion.objects.filter(mechanism__methodology=submission.campaign.methodology)}
+    prescores_import(
+        {(submission, code): value for code, value in points.items()},
+        criteria,
+        by=by,
+        at=timezone.now(),
+        comment="imported from Excel",
+    )
+
+
 def test_imported_pre_scores_keep_the_evidence_as_it_was_when_scored(submitted, evidence, world):
     """The Excel import wrote pre-scores without the evidence snapshot the scoring page takes: a page changed
     after the import never showed as "changed since scoring". Through the sheet it takes it."""
     coordinator = world.users["coordinator"]
 
-    prescores_save(
-        submission=submitted,
-        points={"1.1.1": 4},
-        comments={"1.1.1": "imported from Excel"},
-        by=coordinator,
-        access=access_for(coordinator),
-    )
+    _import(submitted, {"1.1.1": 4}, coordinator)
 
     evidence.refresh_from_db()
     assert evidence.sha256_at_scoring == "a" * 64
@@ -69,44 +76,31 @@ def test_imported_pre_scores_keep_the_evidence_as_it_was_when_scored(submitted, 
 
 def test_imported_pre_scores_replace_the_current_ones_and_keep_their_history(submitted, world):
     coordinator = world.users["coordinator"]
-    access = access_for(coordinator)
+    score_set(
+        submission=submitted,
+        criterion=Criterion.objects.get(mechanism__methodology=submitted.campaign.methodology, code="1.1.1"),
+        round="prescore",
+        points=3,
+        comment="",
+        by=coordinator,
+        access=access_for(coordinator),
+    )
 
-    prescores_save(submission=submitted, points={"1.1.1": 4}, comments={}, by=coordinator, access=access)
-    prescores_save(submission=submitted, points={"1.1.1": 5}, comments={}, by=coordinator, access=access)
+    _import(submitted, {"1.1.1": 4, "1.1.2": None}, coordinator)
+    _import(submitted, {"1.1.1": 5}, coordinator)
 
     score = Score.objects.get(submission=submitted, criterion__code="1.1.1", is_current=True)
-    assert score.points == 5 and score.previous.points == 4 and not score.previous.is_current
+    assert [score.points, score.previous.points, score.previous.previous.points] == [5, 4, 3]
+    assert not score.previous.is_current and current(submitted) == {"1.1.1": 5}
 
 
-@pytest.mark.parametrize("bad", [{"1.1.2": 70}, {"1.1.2": True}, {"1.1.2": 2.5}, {"9.9.9": 1}])
-def test_imported_pre_scores_are_all_or_nothing(submitted, world, bad):
-    coordinator = world.users["coordinator"]
+def test_the_excel_import_writes_its_pre_scores_through_the_sheet(monkeypatch):
+    """Not a second writer in excel_import: the bulk writer is the sheet's (the role, status and value checks of
+    the workbook are in tests/test_excel.py)."""
+    from assessment import excel_import, score_sheet
 
-    with pytest.raises(SheetError) as refused:
-        prescores_save(
-            submission=submitted,
-            points={"1.1.1": 4, **bad},
-            comments={},
-            by=coordinator,
-            access=access_for(coordinator),
-        )
-
-    assert list(refused.value.errors) == list(bad)
-    assert current(submitted) == {}
-
-
-@pytest.mark.parametrize(
-    ("role", "status"), [("organizer", "submitted"), ("ministry", "submitted"), ("coordinator", "draft")]
-)
-def test_imported_pre_scores_follow_the_role_and_status_of_the_page(campaign, world, role, status):
-    submission = campaign.submissions.get(municipality=world.municipality)
-    Submission.objects.filter(pk=submission.pk).update(status=status)
-    user = world.users[role]
-
-    with pytest.raises(SheetError):
-        prescores_save(submission=submission, points={"1.1.1": 4}, comments={}, by=user, access=access_for(user))
-
-    assert current(submission) == {}
+    assert excel_import.prescores_import is score_sheet.prescores_import
+    assert "Score.objects" not in Path(excel_import.__file__).read_text(encoding="utf-8").split("def _write(", 1)[1]
 
 
 # --- the pages -------------------------------------------------------------------------------------------------
