@@ -55,9 +55,7 @@ class RegionReport:
 def region_report(campaign, region):
     """Everything the regional report shows, in a fixed number of queries."""
     criteria = criteria_of(campaign)
-    report = RegionReport(
-        campaign, region, mechanisms_of(campaign), level_labels(campaign), generated_at=timezone.now()
-    )
+    report = RegionReport(campaign, region, mechanisms_of(campaign), level_labels(campaign), generated_at=_now())
     report.results = list(
         Result.objects.filter(campaign=campaign, municipality__region=region)
         .select_related("municipality")
@@ -78,12 +76,11 @@ def region_report(campaign, region):
     submissions = {
         s.municipality_id: s for s in Submission.objects.filter(campaign=campaign, municipality_id__in=municipality_ids)
     }
-    with_links = dict(
-        Answer.objects.filter(submission__in=submissions.values())
-        .annotate(n=Count("links"))
-        .filter(n__gt=0)
+    with_links = dict(  # criteria with at least one link, per submission (a criterion with three links is one)
+        Answer.objects.filter(submission__in=submissions.values(), links__isnull=False)
+        .order_by()
         .values_list("submission_id")
-        .annotate(c=Count("pk"))
+        .annotate(c=Count("pk", distinct=True))
     )
     links = link_tallies([s.pk for s in submissions.values()])
     points = current_points([s.pk for s in submissions.values()], "final")
@@ -172,6 +169,7 @@ def region_context(report):
     levels = [(code, report.labels.get(code, code), n) for code, n in report.levels.items()]
     return {
         "report": report,
+        "generated_at": report.generated_at,
         "campaign": report.campaign,
         "region": report.region,
         "levels": levels,
@@ -188,16 +186,25 @@ def feedback_html(campaign, municipality):
     data = scorecard(card_for(campaign, municipality))
     return render_to_string(
         "reports/pdf/feedback.html",
-        {**data, "campaign": campaign, "municipality": municipality, "generated_at": timezone.now()},
+        {**data, "campaign": campaign, "municipality": municipality, "generated_at": _now()},
     )
 
 
+def _now():
+    """The time a document is prepared, to the second: the PDF's creation date in its Info and XMP metadata."""
+    return timezone.now().replace(microsecond=0)
+
+
 def pdf_bytes(html):
+    """A tagged PDF (PDF/UA-1) for officials and screen readers: the structure tree (headings, lists, tables with
+    their header cells, figures with the charts' titles), the language of <html lang>, and the title, author,
+    creator and dates of the template's <title> and <meta> (reports/pdf/base.html) in the Info dictionary and
+    the XMP metadata."""
     # Imported here, not at the top: WeasyPrint (and the Pango it loads) is heavy and only needed for a PDF (the
     # worker, render_report); the pages, the XLSX reports and the tests that skip without it never load it.
     from weasyprint import HTML
 
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(pdf_variant="pdf/ua-1")
 
 
 def region_sheets(report):
