@@ -10,7 +10,7 @@ from assessment.basis import documents_visible
 from assessment.models import CampaignStage, Stage
 from assessment.scope import campaigns_for
 from municipalities.access import access_for
-from municipalities.api import UNAUTHORIZED, ApiView, slug_parameter
+from municipalities.api import COMMON_HEADERS, ApiView, read_only_responses, slug_parameter
 
 CAMPAIGN_SLUG = slug_parameter("slug", "The campaign's short name, e.g. 2020-approbation.")
 MUNICIPALITY_CODE = slug_parameter("code", "The municipality's code, e.g. elista.")
@@ -94,6 +94,10 @@ def campaign_rows(access):
 class CampaignListView(ApiView):
     """The campaigns you take part in (every campaign for the national roles and the experts)."""
 
-    @extend_schema(operation_id="campaign_list", responses={200: CampaignListSerializer, 401: UNAUTHORIZED})
+    @extend_schema(
+        operation_id="campaign_list",
+        parameters=COMMON_HEADERS,
+        responses=read_only_responses({200: CampaignListSerializer}),
+    )
     def get(self, request):
         return Response({"results": campaign_rows(access_for(request.user))})

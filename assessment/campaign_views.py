@@ -10,11 +10,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from assessment.basis import basis_for, can_edit_document
+from assessment.calendar import stage_events
 from assessment.forms import CampaignDocumentForm, CampaignForm, MaterialForm
 from assessment.holidays import campaign_summer_stages, summer_stages
 from assessment.models import Campaign, CampaignStage, Material
 from assessment.scope import campaigns_for, can_edit_material, materials_for, submissions_for
 from assessment.services import CampaignError, campaign_document_add, campaign_document_remove, campaign_save
+from municipalities import ical
 from municipalities.access import access_for
 from municipalities.models import Region
 
@@ -132,6 +134,15 @@ def campaign_detail(request, slug):
             "progress_regions": [r for r in regions if access.follows_region(r.pk)],
         },
     )
+
+
+@login_required
+@require_safe
+def campaign_calendar(request, slug):
+    """The campaign's stages as an .ics file (RFC 5545) for whoever sees the campaign, in the reader's language."""
+    _access, campaign = campaign_for(request, slug)
+    text = ical.calendar(stage_events(campaign), name=campaign.title)
+    return ical.calendar_response(text, f"muko-{campaign.slug}.ics")
 
 
 def _basis_form(request, access, campaign):

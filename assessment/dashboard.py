@@ -3,17 +3,27 @@ scoring and reviewing for each role (reports.home puts the parts together)."""
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Prefetch
+from django.db.models import Count, F, Prefetch, Q
 from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from assessment.collection import progress
 from assessment.holidays import campaign_summer_stages
 from assessment.measure_selectors import measure_steps
-from assessment.models import Campaign, CampaignStage, ReviewAssignment, Stage
+from assessment.models import (
+    Appeal,
+    Campaign,
+    CampaignStage,
+    Criterion,
+    ReviewAssignment,
+    Stage,
+    StatusChange,
+    Submission,
+)
 from assessment.scope import campaigns_for
-from municipalities.home import Step
+from municipalities.home import Due, Step
 from municipalities.models import Appointment, Municipality, Region, Role
 
 
@@ -29,16 +39,8 @@ def _date(day):
     return formats.date_format(day, "j E Y")
 
 
-def _organizer_form_url(access, campaign):
-    municipality = (
-        Municipality.objects.filter(pk__in=access.organized_municipality_ids, participations__campaign=campaign)
-        .order_by("name")
-        .first()
-    )
-    return reverse("submission_detail", args=[campaign.slug, municipality.code]) if municipality else ""
-
-
 def _campaign_steps(access, campaigns, today):
+    """What to prepare before a stage starts (the stages under way are the lead of the page)."""
     steps = []
     for campaign in campaigns:
         collection = campaign.stage_dates.get(Stage.DATA_COLLECTION)
@@ -55,30 +57,6 @@ def _campaign_steps(access, campaigns, today):
                     reverse("methodology"),
                     "primary",
                     "calendar-event",
-                )
-            )
-        if access.is_coordinator and collection and collection.starts_on <= today <= collection.ends_on:
-            for region_id in sorted(access.coordinated_region_ids):
-                region = Region.objects.get(pk=region_id)
-                steps.append(
-                    Step(
-                        _("Follow the data collection of «%(campaign)s»") % {"campaign": campaign.title},
-                        _("Progress, evidence and broken links of every municipality; remind the laggards."),
-                        reverse("region_progress", args=[campaign.slug, region.code]),
-                        "primary",
-                        "clipboard-data",
-                    )
-                )
-        if access.is_organizer and collection and collection.starts_on <= today <= collection.ends_on:
-            days = collection.days_left(today)
-            steps.append(
-                Step(
-                    _("Fill in the primary-data forms of «%(campaign)s»") % {"campaign": campaign.title},
-                    ngettext("Deadline %(date)s: %(days)s day left.", "Deadline %(date)s: %(days)s days left.", days)
-                    % {"date": _date(collection.ends_on), "days": days},
-                    _organizer_form_url(access, campaign),
-                    "danger" if days <= 3 else "warning" if days <= 10 else "primary",
-                    "pencil-square",
                 )
             )
         if access.is_expert and review and review.starts_on > today:
@@ -144,62 +122,37 @@ def _coordinator_steps(access):
 
 
 def _operator_steps():
-    steps = []
-    uncovered = Region.objects.exclude(
-        pk__in=Appointment.objects.active().filter(role=Role.COORDINATOR).values("region_id")
+    """Regions without a regional coordinator: a step each, or one step naming them when there are many."""
+    uncovered = list(
+        Region.objects.exclude(
+            pk__in=Appointment.objects.active().filter(role=Role.COORDINATOR).values("region_id")
+        ).order_by("code")
     )
-    for region in uncovered:
-        steps.append(
+    if len(uncovered) > 3:
+        return [
             Step(
-                _("Appoint a regional coordinator for %(region)s") % {"region": region.name},
-                "",
-                reverse("region_detail", args=[region.code]),
+                ngettext(
+                    "%(n)s region has no regional coordinator",
+                    "%(n)s regions have no regional coordinator",
+                    len(uncovered),
+                )
+                % {"n": len(uncovered)},
+                _names(r.name for r in uncovered),
+                reverse("region_list"),
                 "warning",
                 "person-plus",
             )
-        )
-    return steps
-
-
-def _expert_steps(access):
-    todo = ReviewAssignment.objects.filter(expert_id=access.user_id, is_active=True, completed_at__isnull=True).count()
-    if not todo:
-        return []
+        ]
     return [
         Step(
-            ngettext("%(n)s submission to review", "%(n)s submissions to review", todo) % {"n": todo},
-            _("Confirm or change each pre-score; a change needs a reason."),
-            reverse("expert_queue"),
+            _("Appoint a regional coordinator for %(region)s") % {"region": region.name},
+            "",
+            reverse("region_detail", args=[region.code]),
             "warning",
-            "patch-check",
+            "person-plus",
         )
+        for region in uncovered
     ]
-
-
-def _waiting_for_experts_steps(campaigns):
-    steps = []
-    for campaign in campaigns:
-        waiting = (
-            campaign.submissions.filter(status__in=["prescored", "in_review"])
-            .exclude(pk__in=ReviewAssignment.objects.filter(is_active=True).values("submission"))
-            .count()
-        )
-        if waiting:
-            steps.append(
-                Step(
-                    ngettext(
-                        "%(n)s submission waits for experts in «%(campaign)s»",
-                        "%(n)s submissions wait for experts in «%(campaign)s»",
-                        waiting,
-                    )
-                    % {"n": waiting, "campaign": campaign.title},
-                    "",
-                    reverse("campaign_experts", args=[campaign.slug]),
-                    "warning",
-                    "patch-check",
-                )
-            )
-    return steps
 
 
 def _methodology_step(campaigns):
@@ -219,15 +172,442 @@ def _methodology_step(campaigns):
     )
 
 
+# --- the lead of the home page: what each role comes for, before any other step ---------------------------------
+
+DONE = (Submission.Status.FINALIZED, Submission.Status.APPEALED)
+SHOWN = 5  # municipalities named in a list of the lead; the rest are counted
+
+
+def _under_way(campaign, today):
+    """Data collection has started and the results are not published yet: the forms are in play."""
+    collection = campaign.stage_dates.get(Stage.DATA_COLLECTION)
+    return bool(collection and collection.starts_on <= today) and not campaign.results_published_on(today)
+
+
+def _started(campaign, today):
+    """The campaign's first stage has begun and its results are not published yet: the operator runs it."""
+    first = min((p.starts_on for p in campaign.stage_dates.values()), default=None)
+    return bool(first and first <= today) and not campaign.results_published_on(today)
+
+
+def _progress_of(submissions, campaigns):
+    """{submission id: progress} (collection.progress): two queries per methodology of `campaigns` ({id: campaign})."""
+    ids = {}
+    for s in submissions:
+        ids.setdefault(campaigns[s.campaign_id].methodology_id, []).append(s.pk)
+    found = {}
+    for methodology_id, submission_ids in ids.items():
+        found.update(progress(submission_ids, methodology_id))
+    return found
+
+
+def _due(campaign, stage, today):
+    period = campaign.stage_dates.get(stage)
+    return Due.of(period.ends_on if period else None, today)
+
+
+@dataclass
+class FormCard:
+    """An organizer's form in a campaign under way: what is filled, what the coordinator asked to correct, the
+    deadline."""
+
+    campaign: object
+    submission: object
+    progress: dict
+    due: Due
+    to_correct: list = field(default_factory=list)  # criterion codes named when the form was returned
+    reason: str = ""
+
+    @property
+    def municipality(self):
+        return self.submission.municipality
+
+    @property
+    def url(self):
+        return reverse("submission_detail", args=[self.campaign.slug, self.submission.municipality.code])
+
+    @property
+    def corrections(self):
+        """[(criterion code, the address of its block in the form)] of the criteria to correct."""
+        slug, code = self.campaign.slug, self.submission.municipality.code
+        return [
+            (c, reverse("submission_mechanism", args=[slug, code, c.rsplit(".", 1)[0]]) + f"#c-{c}")
+            for c in self.to_correct
+        ]
+
+    @property
+    def title(self):
+        names = {"campaign": self.campaign.title}
+        if self.submission.status == Submission.Status.RETURNED:
+            return _("Correct the forms of «%(campaign)s»: the coordinator returned them") % names
+        if self.submission.is_editable:
+            return _("Fill in the primary-data forms of «%(campaign)s»") % names
+        return _("The forms of «%(campaign)s» are sent") % names
+
+    @property
+    def next_line(self):
+        """What happens to a sent form next."""
+        status = self.submission.status
+        if status == Submission.Status.SUBMITTED:
+            return _(
+                "The regional coordinator pre-scores them next. If something is to be corrected, they come back to "
+                "you with the criteria named."
+            )
+        if status in (Submission.Status.PRESCORED, Submission.Status.IN_REVIEW):
+            results = self.campaign.stage_dates.get(Stage.RESULTS)
+            if results:
+                return _("The experts check the pre-scores. The results are published from %(date)s.") % {
+                    "date": _date(results.starts_on)
+                }
+            return _("The experts check the pre-scores.")
+        return ""
+
+
+def _returns(submissions):
+    """{submission id: the StatusChange that last returned it}: one query (none without a returned submission)."""
+    if not submissions:
+        return {}
+    changes = (
+        StatusChange.objects.filter(submission__in=submissions, new=Submission.Status.RETURNED)
+        .only("submission_id", "criteria", "reason", "at")
+        .order_by("at", "pk")
+    )
+    return {change.submission_id: change for change in changes}
+
+
+def organizer_forms(access, campaigns, today):
+    """The organizer's forms in the campaigns under way, not yet final: three queries, four with a returned form
+    (two more for each further methodology)."""
+    live = {c.pk: c for c in campaigns if _under_way(c, today)}
+    if not live or not access.organized_municipality_ids:
+        return []
+    submissions = list(
+        Submission.objects.filter(campaign_id__in=live, municipality_id__in=access.organized_municipality_ids)
+        .exclude(status__in=DONE)
+        .select_related("municipality")
+        .order_by("municipality__name", "campaign_id")
+    )
+    state = _progress_of(submissions, live)
+    returns = _returns([s for s in submissions if s.status == Submission.Status.RETURNED])
+    cards = []
+    for s in submissions:
+        s.campaign = live[s.campaign_id]
+        returned = returns.get(s.pk)
+        cards.append(
+            FormCard(
+                s.campaign,
+                s,
+                state[s.pk],
+                Due.of(s.deadline(), today) if s.is_editable else Due(None),
+                list(returned.criteria) if returned else [],
+                returned.reason if returned else "",
+            )
+        )
+    return cards
+
+
+@dataclass
+class RegionCard:
+    """A coordinator's region in a campaign under way: who has not sent the form yet (the least filled first) and
+    what waits for pre-scoring."""
+
+    campaign: object
+    region: object
+    total: int
+    unsent: list  # editable submissions, the least filled first
+    to_prescore: list  # submitted, waiting for the coordinator
+    due: Due  # the end of data collection
+    prescoring_due: Due
+
+    @property
+    def sent(self):
+        return self.total - len(self.unsent)
+
+    @property
+    def lagging(self):
+        """Not sent and not complete: whom a reminder goes to (collection.laggards)."""
+        return [s for s in self.unsent if s.progress["done"] < s.progress["total"]]
+
+    @property
+    def url(self):
+        return reverse("region_progress", args=[self.campaign.slug, self.region.code])
+
+
+def coordinator_regions(access, campaigns, today):
+    """The coordinator's regions in the campaigns under way: three queries whatever the number of municipalities
+    (two more for each further methodology)."""
+    live = {c.pk: c for c in campaigns if _under_way(c, today)}
+    if not live or not access.coordinated_region_ids:
+        return []
+    submissions = list(
+        Submission.objects.filter(campaign_id__in=live, municipality__region_id__in=access.coordinated_region_ids)
+        .select_related("municipality__region")
+        .order_by("municipality__name")
+    )
+    state = _progress_of(submissions, live)
+    groups = {}
+    for s in submissions:
+        s.campaign, s.progress = live[s.campaign_id], state[s.pk]
+        groups.setdefault((s.campaign_id, s.municipality.region_id), []).append(s)
+    cards = []
+    for (campaign_id, _region_id), rows in sorted(
+        groups.items(), key=lambda kv: (kv[0][0], kv[1][0].municipality.region.code)
+    ):
+        campaign = live[campaign_id]
+        unsent = sorted((s for s in rows if s.is_editable), key=lambda s: (s.progress["percent"], s.municipality.name))
+        cards.append(
+            RegionCard(
+                campaign,
+                rows[0].municipality.region,
+                len(rows),
+                unsent,
+                [s for s in rows if s.status == Submission.Status.SUBMITTED],
+                _due(campaign, Stage.DATA_COLLECTION, today),
+                _due(campaign, Stage.PRESCORING, today),
+            )
+        )
+    return cards
+
+
+@dataclass
+class QueueItem:
+    """A submission assigned to the expert and not yet completed."""
+
+    assignment: object
+    due: Due
+    scored: int
+    criteria: int
+
+    @property
+    def submission(self):
+        return self.assignment.submission
+
+    @property
+    def url(self):
+        s = self.assignment.submission
+        return reverse("expert_scoring", args=[s.campaign.slug, s.municipality.code])
+
+
+def expert_queue(access, today):
+    """The expert's open assignments, the nearest due first: two queries."""
+    assignments = list(
+        ReviewAssignment.objects.filter(expert_id=access.user_id, is_active=True, completed_at__isnull=True)
+        .select_related("submission__campaign", "submission__municipality__region")
+        .annotate(
+            scored=Count(
+                "submission__scores",
+                filter=Q(
+                    submission__scores__round="expert",
+                    submission__scores__is_current=True,
+                    submission__scores__by_id=access.user_id,
+                ),
+            )
+        )
+        .order_by(F("due_on").asc(nulls_last=True), "submission__municipality__name")
+    )
+    if not assignments:
+        return []
+    counts = dict(
+        Criterion.objects.filter(mechanism__methodology__in={a.submission.campaign.methodology_id for a in assignments})
+        .values("mechanism__methodology")
+        .annotate(n=Count("pk"))
+        .values_list("mechanism__methodology", "n")
+    )
+    return [
+        QueueItem(a, Due.of(a.due_on, today), a.scored, counts.get(a.submission.campaign.methodology_id, 0))
+        for a in assignments
+    ]
+
+
+@dataclass
+class CampaignState:
+    """A campaign the operator runs: the stages running now, the forms by status and what blocks it."""
+
+    campaign: object
+    running: list  # [(period, Due)]
+    statuses: list  # [(status, label, n)] in the order of the workflow
+    total: int
+    blockers: list  # Steps
+
+    @property
+    def url(self):
+        return reverse("campaign_detail", args=[self.campaign.slug])
+
+
+STATUS_ORDER = [
+    Submission.Status.DRAFT,
+    Submission.Status.RETURNED,
+    Submission.Status.SUBMITTED,
+    Submission.Status.PRESCORED,
+    Submission.Status.IN_REVIEW,
+    Submission.Status.FINALIZED,
+    Submission.Status.APPEALED,
+]
+CLOSING_DAYS = 7  # forms not sent are a blocker this many days before the end of data collection
+
+
+def _names(items, shown=SHOWN):
+    items = list(items)
+    return ", ".join(items[:shown]) + ("…" if len(items) > shown else "")
+
+
+def _uncovered_regions(live):
+    """{campaign id: [regions taking part without a regional coordinator]}: one query."""
+    coordinated = Appointment.objects.active().filter(role=Role.COORDINATOR).values("region_id")
+    rows = (
+        Region.objects.filter(municipalities__participations__campaign_id__in=live)
+        .exclude(pk__in=coordinated)
+        .values_list("municipalities__participations__campaign_id", "code", "name")
+        .distinct()
+        .order_by("code")
+    )
+    found = {}
+    for campaign_id, code, name in rows:
+        found.setdefault(campaign_id, []).append((code, name))
+    return found
+
+
+def _blockers(campaign, counts, uncovered, unorganized, waiting, appeals, today):
+    steps = []
+    regions = uncovered.get(campaign.pk, [])
+    if regions:
+        steps.append(
+            Step(
+                ngettext(
+                    "%(n)s region has no regional coordinator",
+                    "%(n)s regions have no regional coordinator",
+                    len(regions),
+                )
+                % {"n": len(regions)},
+                _names(name for _code, name in regions),
+                reverse("region_detail", args=[regions[0][0]]),
+                "danger",
+                "person-plus",
+            )
+        )
+    if unorganized.get(campaign.pk):
+        n = unorganized[campaign.pk]
+        steps.append(
+            Step(
+                ngettext("%(n)s municipality has no organizer", "%(n)s municipalities have no organizer", n) % {"n": n},
+                _("Nobody can fill in their forms: the regional coordinators appoint the organizers."),
+                reverse("people"),
+                "danger",
+                "person-plus",
+            )
+        )
+    collection = campaign.stage_dates.get(Stage.DATA_COLLECTION)
+    unsent = counts.get(Submission.Status.DRAFT, 0) + counts.get(Submission.Status.RETURNED, 0)
+    if unsent and collection and collection.starts_on <= today and collection.days_left(today) <= CLOSING_DAYS:
+        due = Due.of(collection.ends_on, today)
+        steps.append(
+            Step(
+                ngettext("%(n)s form is not sent yet", "%(n)s forms are not sent yet", unsent) % {"n": unsent},
+                _(
+                    "Data collection ends %(date)s (%(due)s): the coordinators remind the laggards or extend the deadline."
+                )
+                % {"date": _date(collection.ends_on), "due": due.label},
+                reverse("campaign_detail", args=[campaign.slug]),
+                "danger" if due.days <= 3 else "warning",
+                "hourglass-split",
+            )
+        )
+    if waiting.get(campaign.pk):
+        n = waiting[campaign.pk]
+        steps.append(
+            Step(
+                ngettext(
+                    "%(n)s submission waits for experts",
+                    "%(n)s submissions wait for experts",
+                    n,
+                )
+                % {"n": n},
+                _("Pre-scored and not assigned to an expert: assign them by hand or automatically."),
+                reverse("campaign_experts", args=[campaign.slug]),
+                "warning",
+                "patch-check",
+            )
+        )
+    if appeals.get(campaign.pk):
+        n = appeals[campaign.pk]
+        steps.append(
+            Step(
+                ngettext("%(n)s appeal waits for a decision", "%(n)s appeals wait for a decision", n) % {"n": n},
+                "",
+                reverse("appeal_queue"),
+                "warning",
+                "megaphone",
+            )
+        )
+    return steps
+
+
+def operator_campaigns(campaigns, today):
+    """The campaigns under way with their forms by status and what blocks each: five queries whatever the number
+    of campaigns, regions and municipalities."""
+    live = {c.pk: c for c in campaigns if _started(c, today)}
+    if not live:
+        return []
+    counts = {}
+    for campaign_id, status, n in (
+        Submission.objects.filter(campaign_id__in=live)
+        .values_list("campaign_id", "status")
+        .annotate(n=Count("pk"))
+        .values_list("campaign_id", "status", "n")
+    ):
+        counts.setdefault(campaign_id, {})[status] = n
+    organized = Appointment.objects.active().filter(role=Role.ORGANIZER).values("municipality_id")
+    unorganized = dict(
+        Submission.objects.filter(campaign_id__in=live)
+        .exclude(municipality_id__in=organized)
+        .values_list("campaign_id")
+        .annotate(n=Count("pk"))
+        .values_list("campaign_id", "n")
+    )
+    waiting = dict(
+        Submission.objects.filter(campaign_id__in=live, status__in=["prescored", "in_review"])
+        .exclude(pk__in=ReviewAssignment.objects.filter(is_active=True).values("submission"))
+        .values_list("campaign_id")
+        .annotate(n=Count("pk"))
+        .values_list("campaign_id", "n")
+    )
+    appeals = dict(
+        Appeal.objects.filter(outcome="", submission__campaign_id__in=live)
+        .values_list("submission__campaign_id")
+        .annotate(n=Count("pk"))
+        .values_list("submission__campaign_id", "n")
+    )
+    uncovered = _uncovered_regions(live)
+    states = []
+    for campaign in live.values():
+        mine = counts.get(campaign.pk, {})
+        states.append(
+            CampaignState(
+                campaign,
+                [(p, Due.of(p.ends_on, today)) for p in campaign.stages.all() if p.starts_on <= today <= p.ends_on],
+                [(s, s.label, mine[s]) for s in STATUS_ORDER if mine.get(s)],
+                sum(mine.values()),
+                _blockers(campaign, mine, uncovered, unorganized, waiting, appeals, today),
+            )
+        )
+    return states
+
+
 @dataclass
 class AssessmentHome:
     """The assessment's part of the home page; reports.home orders the steps of every part."""
 
     campaigns: list
-    first: list = field(default_factory=list)  # before every other step: an expert's queue
+    first: list = field(default_factory=list)  # before every other step
     campaign_steps: list = field(default_factory=list)
     role_steps: list = field(default_factory=list)
-    last: list = field(default_factory=list)  # after every other step: what waits for experts
+    last: list = field(default_factory=list)  # after every other step
+    # The lead of the page, each role's main job: the organizer's forms, the coordinator's regions, the expert's
+    # queue, the campaigns the operator runs.
+    forms: list = field(default_factory=list)
+    regions: list = field(default_factory=list)
+    queue: list = field(default_factory=list)
+    operations: list = field(default_factory=list)
 
 
 def _summer(access, campaign, today):
@@ -256,12 +636,14 @@ def assessment_home(access, today):
     home = AssessmentHome(campaigns, campaign_steps=_campaign_steps(access, campaigns, today))
     home.campaign_steps += measure_steps(access, today)  # plans of measures: drafting, approving, overdue
     if access.is_expert:
-        home.first = _expert_steps(access)
+        home.queue = expert_queue(access, today)
     if access.is_operator:
+        home.operations = operator_campaigns(campaigns, today)
         home.role_steps += _operator_steps()
-        home.last = _waiting_for_experts_steps(campaigns)
     if access.is_coordinator:
+        home.regions = coordinator_regions(access, campaigns, today)
         home.role_steps += _coordinator_steps(access)
     if access.is_organizer:
+        home.forms = organizer_forms(access, campaigns, today)
         home.role_steps.append(_methodology_step(campaigns))
     return home

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
@@ -22,6 +21,7 @@ from assessment.collection import MAX_TEXT, CollectionError, parse_links
 from assessment.excel_export import COLUMNS, HEADERS
 from assessment.models import Answer, Criterion, EvidenceLink, Score, Submission
 from assessment.scope import submissions_for
+from assessment.score_sheet import prescores_import
 from assessment.tasks import schedule_link_checks
 
 REQUIRED = ["code", "description", "links", "points", "municipality"]
@@ -31,6 +31,10 @@ MAX_UNCOMPRESSED = 200 * 1024 * 1024
 MAX_RATIO = 150
 ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
 DTD = (b"<!DOCTYPE", b"<!ENTITY")
+OLE2 = bytes.fromhex("D0CF11E0A1B11AE1")  # the compound file of .xls (Excel 97–2003), and of a password's .xlsx
+ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")  # the stream an encrypted .xlsx is held in
+CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+ODS_TYPE = "application/vnd.oasis.opendocument.spreadsheet"
 OVERWRITABLE = {Submission.Status.DRAFT, Submission.Status.RETURNED, Submission.Status.SUBMITTED}
 
 
@@ -69,6 +73,39 @@ def _damaged():
 # --- the file, before any XML is parsed ----------------------------------------------------------------------
 
 
+def _not_a_zip(data):
+    """What a file that is no ZIP at all is instead, by its first bytes: an old binary workbook (or an .xlsx
+    saved with a password, which is an OLE2 file too), a CSV text, or something else."""
+    if data.startswith(OLE2):
+        if ENCRYPTED_PACKAGE in data:  # the stream's name in the directory, wherever that lies
+            return _(
+                "The workbook is protected with a password. Remove the password, save the workbook and upload it again."
+            )
+        return _(
+            "This is a workbook in the old Excel 97–2003 format (.xls). Open it in Excel or LibreOffice, save it as "
+            "«Excel Workbook (.xlsx)» and upload it again."
+        )
+    if _looks_like_csv(data):
+        return _(
+            "This is a CSV text file, not an Excel workbook. Open it in Excel or LibreOffice, save it as "
+            "«Excel Workbook (.xlsx)» and upload it again."
+        )
+    return _("This is not an Excel workbook (.xlsx). Save the file as «Excel Workbook (.xlsx)» and upload it again.")
+
+
+def _looks_like_csv(data):
+    """Text (no control bytes but tab and line ends, in any 8-bit encoding) whose first line holds a `;`, `,` or
+    tab between fields, and is no markup."""
+    head = data[:4096].removeprefix(b"\xef\xbb\xbf")
+    first = head.split(b"\n", 1)[0]
+    return bool(
+        first.strip()
+        and not CONTROL.search(head)
+        and not first.lstrip().startswith((b"<", b"{", b"%PDF"))
+        and any(sep in first for sep in (b";", b",", b"\t"))
+    )
+
+
 def _zip_problem(data):
     """What keeps `data` from being a readable XLSX archive, or None (and the archive)."""
     if len(data) > settings.IMPORT_MAX_BYTES:
@@ -76,9 +113,7 @@ def _zip_problem(data):
     if data.startswith(b"PK\x03\x04") and not zipfile.is_zipfile(io.BytesIO(data)):
         return _damaged(), None  # a ZIP cut short: an interrupted download
     if not zipfile.is_zipfile(io.BytesIO(data)):
-        return _(
-            "This is not an Excel workbook (.xlsx). Save the file as «Excel Workbook (.xlsx)» and upload it again."
-        ), None
+        return _not_a_zip(data), None
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         archive.infolist()
@@ -91,6 +126,11 @@ def _content_problem(archive):
     """Not a workbook inside, macros, or a size that only a ZIP bomb has."""
     infos = archive.infolist()
     names = {info.filename for info in infos}
+    if _opendocument_type(archive, names).startswith(ODS_TYPE):  # a template (.ots) too
+        return _(
+            "This is an OpenDocument spreadsheet (.ods). Save it in LibreOffice as «Excel 2007–365 (.xlsx)» "
+            "and upload it again."
+        )
     if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
         return _("This is not an Excel workbook (.xlsx), only a ZIP archive with another content.")
     macros = _("The workbook contains macros. Save it as a plain «Excel Workbook (.xlsx)» without macros.")
@@ -107,6 +147,17 @@ def _content_problem(archive):
     if total > MAX_UNCOMPRESSED or total / packed > MAX_RATIO and total > 10 * 1024 * 1024:
         return _("The workbook unpacks to an unreasonable size and was refused.")
     return None
+
+
+def _opendocument_type(archive, names):
+    """The media type an OpenDocument file names in its `mimetype` member (its first, stored, a line of ASCII), or
+    "": the format told by the content, whatever the file is called."""
+    if "mimetype" not in names or archive.getinfo("mimetype").file_size > 200:
+        return ""
+    try:
+        return archive.read("mimetype").decode("ascii", "replace").strip()
+    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, ValueError):
+        return ""
 
 
 def _precheck(data):
@@ -547,54 +598,7 @@ def _write(plans, campaign, current, user):
         for code, row in changed.items()
         if current.get(submission.pk, {}).get(code, ("", [], None))[2] != row["points"]
     }
-    _write_prescores(points, criteria, user, now)
+    prescores_import(points, criteria, by=user, at=now, comment=_("imported from Excel"))
     Submission.objects.filter(pk__in=[submission.pk for submission, _sheet, _changed in plans]).update(
         last_activity_at=now
     )
-
-
-def _write_prescores(points, criteria, user, now):
-    """The coordinator's changed points as new pre-score rows, each linked to the one it replaces, with the
-    evidence as it is now remembered for "changed since scoring" (as a score saved on the scoring page)."""
-    if not points:
-        return
-    submission_ids = {submission.pk for submission, _code in points}
-    previous = {
-        (s.submission_id, s.criterion.code): s
-        for s in Score.objects.filter(
-            submission_id__in=submission_ids, round=Score.Round.PRESCORE, is_current=True
-        ).select_related("criterion")
-    }
-    replaced = [previous[(sub.pk, code)].pk for sub, code in points if (sub.pk, code) in previous]
-    Score.objects.filter(pk__in=replaced).update(is_current=False)
-    comment = _("imported from Excel")
-    Score.objects.bulk_create(
-        (
-            Score(
-                submission_id=submission.pk,
-                criterion_id=criteria[code].pk,
-                round=Score.Round.PRESCORE,
-                points=value,
-                comment=comment,
-                by_id=user.pk,
-                at=now,
-                previous=previous.get((submission.pk, code)),
-            )
-            for (submission, code), value in points.items()
-            if value is not None
-        ),
-        batch_size=2000,
-    )
-    scored = [(submission.pk, criteria[code].pk) for (submission, code), value in points.items() if value is not None]
-    _remember_evidence(scored)
-
-
-def _remember_evidence(scored):
-    """Each scored criterion's links keep the digest they had when scored (one UPDATE per submission)."""
-    by_submission = {}
-    for submission_id, criterion_id in scored:
-        by_submission.setdefault(submission_id, []).append(criterion_id)
-    for submission_id, criterion_ids in by_submission.items():
-        EvidenceLink.objects.filter(
-            answer__submission_id=submission_id, answer__criterion_id__in=criterion_ids
-        ).exclude(sha256="").update(sha256_at_scoring=F("sha256"))

@@ -3,10 +3,23 @@ from django.conf import settings
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from assessment.collection import CollectionError, link_refusal, validate_upload
+from assessment.collection import CONTENT_TYPES, CollectionError, link_refusal, validate_upload
 from assessment.dynamics import previous_errors
 from assessment.models import STAGE_ORDER, Campaign, CampaignDocument, Material, Methodology
 from municipalities.models import Municipality
+
+WORKBOOK_ACCEPT = ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def attachment_accept():
+    """The `accept` of a file input for documents and evidence: the extensions the upload rules allow
+    (settings.UPLOAD_EXTENSIONS, checked again by validate_upload), in the usual order."""
+    allowed = settings.UPLOAD_EXTENSIONS
+    return ",".join([ext for ext in CONTENT_TYPES if ext in allowed] + sorted(allowed - CONTENT_TYPES.keys()))
+
+
+def _accept(form, value):
+    form.fields["file"].widget.attrs["accept"] = value  # in __init__: the admin's file widget gets it too
 
 
 class DateInput(forms.DateInput):
@@ -111,6 +124,10 @@ class MaterialForm(forms.ModelForm):
         fields = ["kind", "title", "body", "url", "file", "held_on", "order"]
         widgets = {"body": forms.Textarea(attrs={"rows": 3}), "held_on": DateInput()}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _accept(self, attachment_accept())
+
     def clean_file(self):
         upload = self.cleaned_data.get("file")
         if upload and hasattr(upload, "size"):
@@ -154,6 +171,7 @@ class CampaignDocumentForm(forms.ModelForm):
 
     def __init__(self, *args, campaign=None, regions=None, **kwargs):
         super().__init__(*args, **kwargs)
+        _accept(self, attachment_accept())
         self.campaign = campaign
         self.fields["order"].required = False
         if regions is not None:
@@ -213,6 +231,7 @@ class ExtensionForm(forms.Form):
 class ImportForm(forms.Form):
     file = forms.FileField(
         label=_("Workbook (.xlsx)"),
+        widget=forms.ClearableFileInput(attrs={"accept": WORKBOOK_ACCEPT}),
     )
 
     def __init__(self, *args, **kwargs):

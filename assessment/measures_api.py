@@ -13,7 +13,7 @@ from assessment.api import CAMPAIGN_SLUG, MUNICIPALITY_CODE
 from assessment.models import Measure, MeasurePlan
 from assessment.scope import submissions_for
 from municipalities.access import access_for
-from municipalities.api import UNAUTHORIZED, ApiView, DetailSerializer
+from municipalities.api import COMMON_HEADERS, ApiView, DetailSerializer, read_only_responses
 
 
 class CriterionEffectSerializer(serializers.Serializer):
@@ -105,12 +105,13 @@ class MeasuresView(ApiView):
 
     @extend_schema(
         operation_id="campaign_municipality_measures",
-        parameters=[CAMPAIGN_SLUG, MUNICIPALITY_CODE],
-        responses={
-            200: MeasuresSerializer,
-            401: UNAUTHORIZED,
-            404: OpenApiResponse(DetailSerializer, description="No such campaign or municipality, or not yours."),
-        },
+        parameters=[CAMPAIGN_SLUG, MUNICIPALITY_CODE, *COMMON_HEADERS],
+        responses=read_only_responses(
+            {
+                200: MeasuresSerializer,
+                404: OpenApiResponse(DetailSerializer, description="No such campaign or municipality, or not yours."),
+            }
+        ),
     )
     def get(self, request, slug, code):
         access = access_for(request.user)

@@ -1,6 +1,15 @@
 from django.urls import path
 
-from assessment import campaign_views, expert_views, form_views, measure_views, region_views, score_views, views
+from assessment import (
+    calendar_views,
+    campaign_views,
+    expert_views,
+    form_views,
+    measure_views,
+    region_views,
+    score_views,
+    views,
+)
 
 urlpatterns = [
     path("methodology/", views.methodology, name="methodology"),
@@ -9,6 +18,9 @@ urlpatterns = [
     path("campaigns/new/", campaign_views.campaign_create, name="campaign_create"),
     path("campaigns/<slug:slug>/", campaign_views.campaign_detail, name="campaign_detail"),
     path("campaigns/<slug:slug>/edit/", campaign_views.campaign_edit, name="campaign_edit"),
+    path("campaigns/<slug:slug>/calendar.ics", campaign_views.campaign_calendar, name="campaign_calendar"),
+    # A person's own deadlines at a secret address, for calendar apps, which cannot log in.
+    path("calendar/<str:key>.ics", calendar_views.calendar_feed, name="calendar_feed"),
     path("campaigns/<slug:slug>/materials/", campaign_views.campaign_materials, name="campaign_materials"),
     path("campaigns/<slug:slug>/materials/<int:pk>/remove/", campaign_views.material_remove, name="material_remove"),
     path("campaigns/<slug:slug>/materials/<int:pk>/file/", campaign_views.material_file, name="material_file"),

@@ -42,8 +42,10 @@ from bench.serving import (  # noqa: E402, F401
     SECRET_KEY,
     WORKERS,
     CpuMeter,
+    collectstatic,
     database_url_for,
     free_port,
+    server_env,
     server_log_tail,
     start_gunicorn,
     stop_gunicorn,
@@ -78,13 +80,13 @@ end
 # --- the data ------------------------------------------------------------------------------------------------
 
 
-def campaign_with_results(slug, title, methodology, municipalities, user, rng):
+def campaign_with_results(slug, title, methodology, municipalities, user, rng, *, year=2026, previous=None):
     """A campaign whose results are published today, every submission finalized with final scores, Results
-    computed. Bulk inserts only."""
+    computed; following `previous` when given. Bulk inserts only."""
     from assessment.models import Campaign, CampaignStage, Criterion, Participation, Score, Stage, Submission
     from assessment.results import results_compute
 
-    campaign = Campaign.objects.create(slug=slug, title=title, year=2026, methodology=methodology)
+    campaign = Campaign.objects.create(slug=slug, title=title, year=year, methodology=methodology, previous=previous)
     today = datetime.date.today()
     CampaignStage.objects.create(
         campaign=campaign,
@@ -131,8 +133,29 @@ def build_data():
         )
         for i in range(MUNICIPALITIES)
     )
-    national = campaign_with_results("national", "Национальная", methodology, municipalities, operator, rng)
-    small = campaign_with_results("small", "Малая", methodology, municipalities[-SMALL:], operator, rng)
+    # Each campaign follows an earlier one of the same municipalities: the ranking shows the change since then.
+    national = campaign_with_results(
+        "national",
+        "Национальная",
+        methodology,
+        municipalities,
+        operator,
+        rng,
+        previous=campaign_with_results(
+            "national-2023", "Национальная 2023", methodology, municipalities, operator, rng, year=2023
+        ),
+    )
+    small = campaign_with_results(
+        "small",
+        "Малая",
+        methodology,
+        municipalities[-SMALL:],
+        operator,
+        rng,
+        previous=campaign_with_results(
+            "small-2023", "Малая 2023", methodology, municipalities[-SMALL:], operator, rng, year=2023
+        ),
+    )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return national, small, regions[0], ministry
@@ -269,23 +292,50 @@ def national_xlsx(campaign):
 # --- the server ----------------------------------------------------------------------------------------------
 
 
-def check(port, path, cookie, times=3):
-    """A few requests one by one: each must answer 200 (also warms both workers)."""
+def check(port, path, cookie, times=3, encoding=None):
+    """A few requests one by one: each must answer 200 (also warms both workers). The last body, as sent."""
+    headers = {"Cookie": f"sessionid={cookie}"} if cookie else {}
+    if encoding:
+        headers["Accept-Encoding"] = encoding
     for _ in range(times):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        conn.request("GET", path, headers={"Cookie": f"sessionid={cookie}"})
+        conn.request("GET", path, headers=headers)
         response = conn.getresponse()
         body = response.read()
         conn.close()
         if response.status != 200:
             raise RuntimeError(f"GET {path} answered {response.status}, expected 200 (see the gunicorn log)")
+    CODINGS[(path, encoding)] = response.getheader("Content-Encoding") or "identity"
     return body
 
 
-def run_wrk(base, path, cookie, directory, name, master_pid, database):
+CODINGS = {}  # (path, Accept-Encoding asked) -> the Content-Encoding of the answer
+
+
+BROWSER = "gzip, deflate, br"  # what a browser asks
+
+
+def static_twin(body):
+    """The ranking's raw body as a static file of the collected static files (whitenoise serves it from there,
+    compressed beforehand by its own compressor as collectstatic does): the baseline of the ranking JSON. Returns
+    (its URL path, the files to remove)."""
+    from django.conf import settings
+    from whitenoise.compress import Compressor
+
+    folder = Path(settings.STATIC_ROOT) / f"bench-{os.getpid()}"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "ranking.json"
+    path.write_bytes(body)
+    made = list(Compressor(quiet=True).compress(str(path)))
+    return f"/{settings.STATIC_URL.strip('/')}/{folder.name}/ranking.json", [path, *map(Path, made), folder]
+
+
+def run_wrk(base, path, cookie, directory, name, master_pid, database, encoding=None):
     args = [f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--timeout", "30s", "-s", str(directory / "w.lua")]
     if cookie:
         args += ["-H", f"Cookie: sessionid={cookie}"]
+    if encoding:
+        args += ["-H", f"Accept-Encoding: {encoding}"]
     meter = CpuMeter(master_pid, database)
     meter.start()
     out = subprocess.run(["wrk", *args, base + path], capture_output=True, text=True, check=True).stdout
@@ -294,6 +344,44 @@ def run_wrk(base, path, cookie, directory, name, master_pid, database):
     result = json.loads(out[out.rindex("\n{") + 1 :] if "\n{" in out else out[out.index("{") :])
     result["cpu_app_s"], result["cpu_db_s"] = cpu_app, cpu_db
     return result
+
+
+SIGNED_IN = "/bench/signed-in/"  # bench/urls.py: loads the session and the user, nothing else
+
+
+def in_process_body(user, path):
+    """The raw (uncompressed) body of `path` for `user`, made in this process: the static baseline's content."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    response = client.get(path)
+    assert response.status_code == 200 and not response.has_header("Content-Encoding"), response.status_code
+    return response.content
+
+
+def compared(figures, raw, twin, wire, static_br):
+    """Each figure the brief sets beside its baseline of the same run: the ranking JSON's bytes on the wire against
+    its raw body, its rate against whitenoise serving a static file of the same raw size (asked the same way), and
+    the ranking page's rate against the cheapest signed-in page."""
+    rps = {name[len("reports_") : -len("_rps")]: v for name, v in figures.items() if name.endswith("_rps")}
+    return {
+        "reports_ranking_json_raw_body_kb": round(len(raw) / 1024, 1),
+        "reports_ranking_json_static_twin_kb": round(len(twin) / 1024, 1),
+        "reports_ranking_json_gzip_body_kb": round(wire["gzip"] / 1024, 1),
+        "reports_ranking_json_br_body_kb": round(wire["br"] / 1024, 1),
+        "reports_static_json_br_body_kb": round(static_br / 1024, 1),
+        "reports_ranking_json_gzip_share": round(wire["gzip"] / len(raw), 4),
+        "reports_ranking_json_br_share": round(wire["br"] / len(raw), 4),
+        "reports_ranking_json_codings": {
+            f"{'static' if '/bench-' in path else 'api'} asking {asked}": got
+            for (path, asked), got in CODINGS.items()
+            if asked
+        },
+        "reports_ranking_json_ratio_to_static": round(rps["ranking_json"] / rps["static_json"], 3),
+        "reports_ranking_json_gzip_ratio_to_static": round(rps["ranking_json_gzip"] / rps["static_json"], 3),
+        "reports_ranking_html_ratio_to_signed_in": round(rps["ranking_html"] / rps["signed_in"], 3),
+    }
 
 
 def load_figures(runs):
@@ -337,21 +425,45 @@ def main():
         code = region.municipalities.order_by("code").first().code  # a municipality of the 60-region
         urls = urls_of(national, code, json_path)
         (directory / "w.lua").write_text(WRK_LUA)
+        raw_body = in_process_body(ministry, urls["ranking_json"])
         connection.close()  # the server's workers are the only clients during the run
 
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        gunicorn = start_gunicorn(port, database_url_for(test_name), directory / "gunicorn.log")
-        rows = json.loads(check(port, urls["ranking_json"], cookie))["results"]
+        # The product's URLs and settings, plus the bench-only baseline page (bench/urls.py).
+        extra = {"DJANGO_SETTINGS_MODULE": "bench.settings"}
+        database_url = database_url_for(test_name)
+        if collectstatic(server_env(database_url, extra=extra)).wait() != 0:
+            raise RuntimeError("collectstatic failed")
+        static_path, made = static_twin(raw_body)
+        gunicorn = start_gunicorn(port, database_url, directory / "gunicorn.log", extra, collect_static=False)
+        raw = check(port, urls["ranking_json"], cookie)
+        rows = json.loads(raw)["results"]
         assert len(rows) == MUNICIPALITIES, len(rows)
-        for path in (urls["ranking_html"], urls["scorecard"]):
+        wire = {coding: len(check(port, urls["ranking_json"], cookie, encoding=coding)) for coding in ("gzip", "br")}
+        static_br = len(check(port, static_path, None, encoding=BROWSER))
+        for path in (urls["ranking_html"], urls["scorecard"], SIGNED_IN):
             check(port, path, cookie)
         runs = {"healthz": run_wrk(base, "/healthz", None, directory, "healthz", gunicorn.pid, test_name)}
+        runs["signed_in"] = run_wrk(base, SIGNED_IN, cookie, directory, "signed_in", gunicorn.pid, test_name)
+        runs["static_json"] = run_wrk(
+            base, static_path, None, directory, "static_json", gunicorn.pid, test_name, encoding=BROWSER
+        )
         for name, path in urls.items():
-            runs[name] = run_wrk(base, path, cookie, directory, name, gunicorn.pid, test_name)
+            coding = BROWSER if name == "ranking_json" else None
+            runs[name] = run_wrk(base, path, cookie, directory, name, gunicorn.pid, test_name, encoding=coding)
+        runs["ranking_json_gzip"] = run_wrk(
+            base, urls["ranking_json"], cookie, directory, "ranking_json_gzip", gunicorn.pid, test_name, "gzip"
+        )
+        runs["ranking_json_raw"] = run_wrk(
+            base, urls["ranking_json"], cookie, directory, "ranking_json_raw", gunicorn.pid, test_name
+        )
         stop_gunicorn(gunicorn)
         gunicorn = None
+        for leftover in made:
+            leftover.rmdir() if leftover.is_dir() else leftover.unlink()
         figures.update(load_figures(runs))
+        figures.update(compared(figures, raw, raw_body, wire, static_br))
         figures["reports_ranking_json_source"] = json_path.format(slug=national.slug)
         if json_source != "api":
             figures["reports_ranking_json_note"] = "the API's ranking is not there yet: the JSON export instead"

@@ -18,7 +18,7 @@ from table import render
 
 figures = {}
 scripts = ["bench/national_bench.py", "bench/excel_bench.py", "bench/results_bench.py", "bench/survey_bench.py",
-           "bench/reports_bench.py"]
+           "bench/survey_page_bench.py", "bench/reports_bench.py"]
 for script in scripts:
     started = time.monotonic()
     print(f"… {script}", file=sys.stderr, flush=True)

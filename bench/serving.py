@@ -44,6 +44,7 @@ def server_env(database_url, port=None, extra=None):
     )
     if port is not None:
         env["PORT"] = str(port)
+    env.update(DEFAULT_FROM_EMAIL="МУКО <noreply@muko.example.ru>", SITE_URL=f"http://127.0.0.1:{port or 8000}")
     env.pop("GUNICORN_BIND", None)
     env.update(extra or {})
     return env

@@ -1,6 +1,8 @@
 """Reading the environment for settings, with one clear message when it is wrong."""
 
 import os
+from email.utils import parseaddr
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -64,3 +66,25 @@ def database(url, sqlite_path):
     elif not config.get("NAME"):
         raise ConfigError("DATABASE_URL: не указано имя базы данных (database name missing)")
     return config
+
+
+def require_sender(name, value):
+    """A From address mail can come from: a real domain (with a dot), not localhost; a display name is optional
+    (Django encodes a Cyrillic one per RFC 2047)."""
+    _display, address = parseaddr(value)
+    domain = address.rpartition("@")[2].lower() if "@" in address else ""
+    if not value or "." not in domain or domain.endswith((".localhost", ".local")) or domain.startswith("."):
+        raise ConfigError(
+            f"DEBUG=0 (рабочий режим): задайте {name} с настоящим адресом отправителя, например "
+            f'"МУКО <noreply@muko.example.ru>" (сейчас: {value or "не задан"}; production needs a real sender)'
+        )
+
+
+def require_site_url(name, value):
+    """The address of the site as people open it: every link in every e-mail is built from it."""
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigError(
+            f"DEBUG=0 (рабочий режим): задайте {name} — адрес сайта, из которого строятся ссылки в письмах, например "
+            f"https://muko.example.ru (сейчас: {value or 'не задан'}; production needs the site's address)"
+        )

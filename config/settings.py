@@ -199,10 +199,16 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
-    "TITLE": "МУКО API",
-    "DESCRIPTION": "Read-only API of the assessment of municipal mechanisms of education quality management.",
+    # ASCII: code generators make the client's package name of it (openapi-python-client: muko-api-client).
+    "TITLE": "MUKO API",
+    "DESCRIPTION": "Read-only API of МУКО, the assessment of municipal mechanisms of education quality management "
+    "(оценка муниципальных механизмов управления качеством образования).",
     "VERSION": "1.0.0",
+    # 3.1: a nullable field is plain JSON Schema (`"type": ["integer", "null"]`, `oneOf: [$ref, {"type": "null"}]`),
+    # which strict validators and generated clients read alike; 3.0's `nullable` beside a `$ref` means nothing.
+    "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "municipalities.api.schema_nulls"],
     # One name per choice set, whichever field uses it: generated clients get one Level type, one Stage type.
     "ENUM_NAME_OVERRIDES": {
         "LevelEnum": "assessment.models.LevelBand.Level",
@@ -248,6 +254,11 @@ EMAIL_USE_SSL = env.flag("EMAIL_USE_SSL", default=False)
 DEFAULT_FROM_EMAIL = env.text("DEFAULT_FROM_EMAIL") or "МУКО <noreply@localhost>"
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SITE_URL = (env.text("SITE_URL") or f"http://127.0.0.1:{env.integer('PORT', 8000)}").rstrip("/")
+if not DEBUG:
+    # Mail from noreply@localhost is refused or put in spam by every mailbox provider, and links to 127.0.0.1 in
+    # reminders, password letters and one-click unsubscribes lead nowhere: production says so instead of starting.
+    env.require_sender("DEFAULT_FROM_EMAIL", env.text("DEFAULT_FROM_EMAIL"))
+    env.require_site_url("SITE_URL", env.text("SITE_URL"))
 
 # Security. The same headers in development so that a violation shows up before production.
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -13,6 +13,9 @@ urlpatterns = [
     path("notifications/<int:pk>/", views.notification_open, name="notification_open"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),
     path("notifications/settings/", views.notification_settings, name="notification_settings"),
+    path("calendar/new/", views.calendar_feed_new, name="calendar_feed_new"),
+    path("calendar/revoke/", views.calendar_feed_revoke, name="calendar_feed_revoke"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("invitation/<str:token>/", views.invitation_accept_view, name="invitation_accept"),
     path(
         "password/change/",

@@ -2,8 +2,11 @@
 municipalities, schools and people each role answers for). reports.home puts the parts together."""
 
 from dataclasses import dataclass
+from datetime import date
 
 from django.db.models import Count, Prefetch, Q
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from municipalities.models import MUNICIPAL_ROLES, Appointment, Municipality, Region, Role
 
@@ -15,6 +18,36 @@ class Step:
     url: str = ""
     tone: str = "primary"  # Bootstrap contextual colour: danger, warning, primary, success
     icon: str = "arrow-right-circle"
+
+
+@dataclass(frozen=True)
+class Due:
+    """A deadline as the home page shows it: the day and the days left (negative: overdue), said in words (in the
+    Russian plural forms) and coloured by how close it is."""
+
+    day: date | None
+    days: int | None = None
+
+    @classmethod
+    def of(cls, day, today):
+        return cls(day, None if day is None else (day - today).days)
+
+    @property
+    def label(self):
+        if self.days is None:
+            return ""
+        if self.days < 0:
+            return ngettext("%(n)s day overdue", "%(n)s days overdue", -self.days) % {"n": -self.days}
+        if self.days == 0:
+            return _("due today")
+        return ngettext("%(n)s day left", "%(n)s days left", self.days) % {"n": self.days}
+
+    @property
+    def tone(self):
+        """Bootstrap's badge colour: red from three days left, yellow from ten."""
+        if self.days is None:
+            return "secondary"
+        return "danger" if self.days <= 3 else "warning" if self.days <= 10 else "success"
 
 
 def _operator_counts():
@@ -67,9 +100,11 @@ def territory_home(access):
     if access.is_expert:
         context["expert_regions"] = Region.objects.filter(pk__in=access.expert_home_region_ids)
     if access.is_national:
-        context["national_regions"] = Region.objects.annotate(
-            municipality_count=Count("municipalities", distinct=True),
-            participant_count=Count("municipalities__participations", distinct=True),
-            school_count=Count("municipalities__schools", distinct=True),
-        ).order_by("code")
+        context["national_regions"] = list(
+            Region.objects.annotate(
+                municipality_count=Count("municipalities", distinct=True),
+                participant_count=Count("municipalities__participations", distinct=True),
+                school_count=Count("municipalities__schools", distinct=True),
+            ).order_by("code")
+        )
     return context

@@ -288,3 +288,38 @@ class NotificationSettings(models.Model):
 
     def emails(self, kind):
         return kind in Notification.ALWAYS_EMAILED or kind not in self.email_off
+
+
+class CalendarFeedQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class CalendarFeed(models.Model):
+    """A person's calendar of their own deadlines at a secret address (`/calendar/<key>.ics`), for calendar apps,
+    which cannot log in. The key is random and stored as it is — the settings page shows the address again for a
+    second device, as the session table keeps session keys; what it opens is dates and names of the person's own
+    work, re-checked against their appointments on every fetch. Revoking keeps the row; a new address voids the old.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="calendar_feeds", verbose_name=_("user")
+    )
+    key = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    objects = CalendarFeedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(revoked_at__isnull=True), name="calendarfeed_one_active"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user} ({self.key[:6]}…)"

@@ -3,15 +3,22 @@
 Every service that e-mails users calls `notify`; e-mails to schools (survey links), which are not users, go
 through `municipalities.mail` directly, with the same templates."""
 
+import secrets
+
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from municipalities.mail import email_message, schedule_mail
-from municipalities.models import Notification, NotificationSettings
+from municipalities.mail import email_message, schedule_mail, unsubscribe_headers, unsubscribe_read
+from municipalities.models import CalendarFeed, Notification, NotificationSettings
+
+# The kind an unsubscribe from the daily digest turns off: every kind it gathers.
+EVERY_KIND = "all"
 
 
 def _settings_of(user_ids):
@@ -54,6 +61,8 @@ def notify(users, kind, title, body="", path="", *, email_body=None, email_path=
                     email_body if email_body is not None else body,
                     email_path if email_path is not None else path,
                     greeting=user.get_full_name() or user.username,
+                    # What is always e-mailed (the link to set a password) offers no unsubscribe: it would not work.
+                    unsubscribe=None if kind in Notification.ALWAYS_EMAILED else (user.pk, kind),
                 )
             )
     created = Notification.objects.bulk_create(rows)
@@ -86,6 +95,36 @@ def settings_save(*, user, email_kinds, digest):
     )
     prefs.digest = bool(digest)
     prefs.save()
+    return prefs
+
+
+def unsubscribe_target(token):
+    """(user, kind) an unsubscribe link names, when the link is valid and names a kind that can be turned off and
+    an account that exists; else None."""
+    found = unsubscribe_read(token)
+    if found is None:
+        return None
+    user_id, kind = found
+    if kind != EVERY_KIND and (kind not in Notification.Kind.values or kind in Notification.ALWAYS_EMAILED):
+        return None
+    user = get_user_model().objects.filter(pk=user_id).first()
+    return None if user is None else (user, kind)
+
+
+def kind_label(kind):
+    return _("every e-mail of the daily digest") if kind == EVERY_KIND else Notification.Kind(kind).label
+
+
+@transaction.atomic
+def email_turn_off(*, user, kind):
+    """The one-click unsubscribe: stop e-mailing `kind` (EVERY_KIND: every kind that can be turned off) to `user`;
+    the rest of their choices stays as it was, and the events still show under the bell."""
+    prefs, _created = NotificationSettings.objects.select_for_update().get_or_create(user=user)
+    kinds = [k for k in Notification.Kind.values if k not in Notification.ALWAYS_EMAILED]
+    off = set(prefs.email_off) | (set(kinds) if kind == EVERY_KIND else {kind})
+    if off != set(prefs.email_off):
+        prefs.email_off = sorted(off)
+        prefs.save(update_fields=["email_off"])
     return prefs
 
 
@@ -128,6 +167,7 @@ def digests_send():
                 "subject": subject,
                 "body": render_to_string("emails/digest.txt", context),
                 "html": render_to_string("emails/digest.html", context),
+                "headers": unsubscribe_headers(user.pk, EVERY_KIND),
             }
         )
     with transaction.atomic():
@@ -146,3 +186,26 @@ def already_today(user_ids, kind, paths):
             "user_id", "path"
         )
     )
+
+
+# --- the calendar feed: a person's deadlines at a secret address (assessment/calendar.py makes the events) ---------
+
+
+def calendar_feed_for(user):
+    """The user's working feed, or None."""
+    return CalendarFeed.objects.active().filter(user=user).first()
+
+
+@transaction.atomic
+def calendar_feed_issue(*, user):
+    """A new secret address for the user's calendar; the old one, if any, stops working at once."""
+    # The user's row locked first: two presses at once queue, and the second revokes the first's address.
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+    CalendarFeed.objects.active().filter(user=user).update(revoked_at=timezone.now())
+    return CalendarFeed.objects.create(user=user, key=secrets.token_urlsafe(32))
+
+
+@transaction.atomic
+def calendar_feed_revoke(*, user):
+    """Turn the user's calendar address off; returns whether there was one."""
+    return bool(CalendarFeed.objects.active().filter(user=user).update(revoked_at=timezone.now()))

@@ -6,7 +6,9 @@ round trip), and an unlimited form lets anyone flood a colleague's inbox or our 
 limit gets exactly the page a granted one gets, so the limit tells nothing about which addresses exist."""
 
 import hashlib
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import views as auth_views
 from django.core.cache import cache
@@ -44,7 +46,10 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
     def send_mail(
         self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None
     ):
-        # The letter is rendered here, in the reader's language, and only its text goes to the worker.
+        # The letter is rendered here, in the reader's language, and only its text goes to the worker. Its link is
+        # built from SITE_URL, as in every other letter, not from the Host of the request that asked for it.
+        site = urlsplit(settings.SITE_URL)
+        context = {**context, "protocol": site.scheme, "domain": site.netloc}
         subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
         message = {"to": [to_email], "subject": subject, "body": loader.render_to_string(email_template_name, context)}
         if html_email_template_name:

@@ -1,17 +1,24 @@
 """Tables as files: XLSX (real numbers, a header row that stays in view) and CSV, both safe to open in a
 spreadsheet. A text cell that starts with = + - @ (or a tab or carriage return) would run as a formula
-there; such text is written with a leading apostrophe, the spreadsheet convention for "this is text"."""
+there; such text is written with a leading apostrophe, the spreadsheet convention for "this is text".
 
-import csv
+Every CSV the product writes comes from here (`csv_bytes`, `csv_response`), for a spreadsheet in Russian
+(DESIGN §4): UTF-8 with a BOM, `;` between fields, numbers bare with a decimal comma («Доля» 0,245 is a
+number there), every text quoted, so that a code such as "08" stays text where quoted fields are read as text
+(in LibreOffice, «Format quoted field as text» of the import dialog)."""
+
 import io
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.http import HttpResponse
+from django.utils.http import content_disposition_header
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_TYPE = "text/csv; charset=utf-8"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -79,20 +86,33 @@ def xlsx_bytes(sheets):
     return out.getvalue()
 
 
+def csv_cell(value):
+    """One CSV field: empty for None; a number bare, with a decimal comma and never an exponent; anything else
+    text, formula-safe and always quoted (a quote inside doubled)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool | int):
+        return str(int(value))
+    if isinstance(value, float | Decimal):
+        number = Decimal(repr(value)) if isinstance(value, float) else value  # repr: the shortest exact digits
+        return format(number, "f").replace(".", ",")
+    text = safe_text(str(value))  # str(): lazy translations too
+    return '"' + text.replace('"', '""') + '"'
+
+
 def csv_text(columns, rows):
-    """CSV for Excel in Russia: UTF-8 with a BOM (so Cyrillic opens right) and `;` as the separator."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([c.header for c in columns])
-    for row in rows:
-        writer.writerow([safe_text(v) for v in row])
-    return out.getvalue()
+    """CSV for a spreadsheet in Russia: a BOM (so Cyrillic opens right), `;` as the separator, CRLF."""
+    lines = [[str(c.header) for c in columns], *rows]
+    return "\ufeff" + "".join(";".join(csv_cell(v) for v in line) + "\r\n" for line in lines)
+
+
+def csv_bytes(columns, rows):
+    return csv_text(columns, rows).encode("utf-8")
 
 
 def download(content, filename, content_type):
     response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = content_disposition_header(True, filename)  # never MIME-encoded
     return response
 
 
@@ -101,4 +121,4 @@ def xlsx_response(sheets, filename):
 
 
 def csv_response(columns, rows, filename):
-    return download(csv_text(columns, rows).encode("utf-8"), filename, "text/csv; charset=utf-8")
+    return download(csv_bytes(columns, rows), filename, CSV_TYPE)

@@ -12,6 +12,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from municipalities import notifications as notices
@@ -313,9 +314,58 @@ def notification_settings(request):
             }
         )
         status = 200
-    return render(
+    feed = notices.calendar_feed_for(request.user)
+    feed_url = f"{settings.SITE_URL}{reverse('calendar_feed', args=[feed.key])}" if feed else ""
+    response = render(
         request,
         "accounts/notification_settings.html",
-        {"form": form, "prefs": prefs, "has_email": bool(request.user.email)},
+        {
+            "form": form,
+            "prefs": prefs,
+            "has_email": bool(request.user.email),
+            "feed": feed,
+            "feed_url": feed_url,
+            # webcal:// opens the subscription dialog of Outlook and of Apple's calendars at once.
+            "feed_webcal": "webcal://" + feed_url.split("://", 1)[1] if feed else "",
+        },
         status=status,
     )
+    if feed:
+        add_never_cache_headers(response)  # the secret address: no copy of the page in any cache
+    return response
+
+
+@login_required
+@require_POST
+def calendar_feed_new(request):
+    renewed = notices.calendar_feed_for(request.user) is not None
+    notices.calendar_feed_issue(user=request.user)
+    if renewed:
+        messages.success(request, _("A new calendar address is made; the old one no longer works."))
+    else:
+        messages.success(request, _("Your calendar address is ready: add it to your calendar app."))
+    return redirect(f"{reverse('notification_settings')}#calendar")
+
+
+@login_required
+@require_POST
+def calendar_feed_revoke(request):
+    if notices.calendar_feed_revoke(user=request.user):
+        messages.success(request, _("The calendar address is turned off: calendars subscribed to it get nothing more."))
+    return redirect(f"{reverse('notification_settings')}#calendar")
+
+
+@csrf_exempt  # mailbox providers post the one-click unsubscribe (RFC 8058) without a session; the signed link is the key
+@require_http_methods(["GET", "HEAD", "POST"])
+def unsubscribe(request, token):
+    """The link of a message's List-Unsubscribe: a GET asks first (link scanners open every link of a message), a
+    POST — the provider's one click, or the button of that page — turns that kind of mail off for that person."""
+    target = notices.unsubscribe_target(token)
+    if target is None:
+        return render(request, "accounts/unsubscribe_invalid.html", status=404)
+    user, kind = target
+    done = request.method == "POST"
+    if done:
+        notices.email_turn_off(user=user, kind=kind)
+    context = {"kind_label": notices.kind_label(kind), "every": kind == notices.EVERY_KIND, "done": done}
+    return render(request, "accounts/unsubscribe.html", context)

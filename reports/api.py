@@ -10,12 +10,10 @@ import json
 import re
 from dataclasses import dataclass
 
-from django.core.cache import cache
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -27,8 +25,9 @@ from assessment.api import CAMPAIGN_SLUG, MUNICIPALITY_CODE
 from assessment.models import LevelBand, Result, Score, Submission
 from assessment.scope import submissions_for
 from assessment.scores import score_chain, standing
+from municipalities import compression
 from municipalities.access import access_for
-from municipalities.api import UNAUTHORIZED, ApiView, CodeNameSerializer, DetailSerializer
+from municipalities.api import COMMON_HEADERS, ApiView, CodeNameSerializer, DetailSerializer, read_only_responses
 from municipalities.models import Municipality, Region
 from reports import results
 
@@ -184,10 +183,11 @@ class RankingQuery:
             return (params.get(name) or "").strip() or default
 
         problems = []
-        limit, ok = _whole(text("limit"), LIMIT_MAX)
+        # Typed as integers in the schema: taken as sent, so an empty or padded value is refused, not read as «all».
+        limit, ok = _whole(params.get("limit"), LIMIT_MAX)
         if not ok:
             problems.append(_("«limit» must be a whole number from 0 to %(max)s.") % {"max": LIMIT_MAX})
-        offset, ok = _whole(text("offset"), OFFSET_MAX)
+        offset, ok = _whole(params.get("offset"), OFFSET_MAX)
         if not ok:
             problems.append(_("«offset» must be a whole number, 0 or more."))
         filters = results.Filters(
@@ -211,7 +211,7 @@ class RankingQuery:
 
 def _whole(value, maximum=None):
     """(the number, or None when absent or malformed; whether the value is well-formed)."""
-    if not value:
+    if value is None:
         return None, True
     if WHOLE.fullmatch(value) and (maximum is None or int(value) <= maximum):
         return int(value), True
@@ -300,14 +300,24 @@ class RankingView(ApiView):
             OpenApiParameter(
                 "If-None-Match", str, OpenApiParameter.HEADER, description="The ETag of a response you hold."
             ),
+            OpenApiParameter(
+                "ETag",
+                str,
+                OpenApiParameter.HEADER,
+                required=True,
+                response=[200, 304],
+                description="The version of this answer: send it back in If-None-Match.",
+            ),
+            *COMMON_HEADERS,
         ],
-        responses={
-            200: RankingSerializer,
-            304: OpenApiResponse(description="Not modified: the ETag sent in If-None-Match is current."),
-            400: OpenApiResponse(ErrorsSerializer, description="A malformed or unknown parameter value."),
-            401: UNAUTHORIZED,
-            404: NO_RANKING,
-        },
+        responses=read_only_responses(
+            {
+                200: RankingSerializer,
+                304: OpenApiResponse(description="Not modified: the ETag sent in If-None-Match is current."),
+                400: OpenApiResponse(ErrorsSerializer, description="A malformed or unknown parameter value."),
+                404: NO_RANKING,
+            }
+        ),
     )
     def get(self, request, slug):
         access = access_for(request.user)
@@ -320,19 +330,18 @@ class RankingView(ApiView):
         if errors:
             return Response({"errors": errors}, status=400)
         etag = ranking_etag(campaign, query, succession)
-        response = get_conditional_response(request._request, etag=etag)
-        if response is None:
-            # The body depends only on the results version, the language and the query (all in the ETag):
-            # a national ranking is built once per version and process, not per request.
-            key = f"api-ranking:{etag}"
-            body = cache.get(key)
-            if body is None:
-                body = json.dumps(
-                    ranking_body(campaign, query, succession), ensure_ascii=False, separators=(",", ":")
-                ).encode()
-                cache.set(key, body, RANKING_CACHE_SECONDS)
-            response = HttpResponse(body, content_type="application/json")
-        response["ETag"] = etag
+        # The body depends only on the results version, the language and the query (all in the ETag): a national
+        # ranking is built once per version and process, and compressed once per coding (compression.py).
+        response = compression.cached_response(
+            request._request,
+            key=f"api-ranking:{etag}",
+            etag=etag,
+            build=lambda: json.dumps(
+                ranking_body(campaign, query, succession), ensure_ascii=False, separators=(",", ":")
+            ).encode(),
+            content_type="application/json",
+            timeout=RANKING_CACHE_SECONDS,
+        )
         return _private(response)
 
 
@@ -489,8 +498,8 @@ class MunicipalityCardView(ApiView):
 
     @extend_schema(
         operation_id="campaign_municipality",
-        parameters=[CAMPAIGN_SLUG, MUNICIPALITY_CODE],
-        responses={200: MunicipalityCardSerializer, 401: UNAUTHORIZED, 404: NOT_FOUND},
+        parameters=[CAMPAIGN_SLUG, MUNICIPALITY_CODE, *COMMON_HEADERS],
+        responses=read_only_responses({200: MunicipalityCardSerializer, 404: NOT_FOUND}),
     )
     def get(self, request, slug, code):
         access = access_for(request.user)

@@ -2,16 +2,19 @@
 rankings of municipalities and regions, the data of a municipal scorecard. A fixed number of queries whatever
 the number of municipalities."""
 
+import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Count, Max, Q, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessment import dynamics, scoring
-from assessment.models import Campaign, Criterion, LevelBand, Mechanism, Result
+from assessment.models import Campaign, CampaignStage, Criterion, LevelBand, Mechanism, Result
 from assessment.results import current_points, specs_for
 from assessment.scope import submissions_for
 from municipalities.access import Access
@@ -22,19 +25,80 @@ LEVELS = scoring.LEVELS
 EVERY_SIGNED_IN = Access(user_id=0)
 
 
+def _version(n, at, v):
+    return f"{n or 0}:{at.isoformat() if at else '-'}:{v or 0}"
+
+
 def results_version(campaign):
     """Changes whenever the results of the campaign are recomputed (finalization, an appeal decided): the key
-    of everything cached about them."""
+    of everything cached about them. Read with the stages when campaign_results_for loaded the campaign (the
+    same query), else now."""
+    loaded = getattr(campaign, "loaded_results_version", None)
+    if loaded is not None:
+        return loaded
     agg = Result.objects.filter(campaign=campaign).aggregate(n=Count("pk"), at=Max("computed_at"), v=Sum("version"))
-    return f"{agg['n']}:{agg['at'].isoformat() if agg['at'] else '-'}:{agg['v'] or 0}"
+    return _version(agg["n"], agg["at"], agg["v"])
+
+
+def _stages_and_versions(campaigns):
+    """Fill in the stages (as prefetch_related would) and the results version of `campaigns` in one plain query:
+    it runs for every results page and API call, so it is written out rather than composed by the ORM."""
+    ids = [c.pk for c in campaigns]
+    marks = ", ".join(["%s"] * len(ids))
+    stage_table = CampaignStage._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT c.id, v.n, v.at, v.v, s.id, s.stage, s.title, s.starts_on, s.ends_on
+            FROM {Campaign._meta.db_table} c
+            LEFT JOIN (SELECT campaign_id, COUNT(*) AS n, MAX(computed_at) AS at, SUM(version) AS v
+                       FROM {Result._meta.db_table} WHERE campaign_id IN ({marks}) GROUP BY campaign_id) v
+                   ON v.campaign_id = c.id
+            LEFT JOIN {stage_table} s ON s.campaign_id = c.id
+            WHERE c.id IN ({marks})
+            ORDER BY c.id, s.starts_on, s.id""",
+            ids + ids,
+        )
+        rows = cursor.fetchall()
+    by_id = {c.pk: c for c in campaigns}
+    stages = {pk: [] for pk in by_id}
+    for campaign_id, n, at, v, stage_id, stage, title, starts_on, ends_on in rows:
+        by_id[campaign_id].loaded_results_version = _version(n, _aware(at), v)
+        if stage_id is not None:
+            stages[campaign_id].append(
+                CampaignStage(
+                    id=stage_id,
+                    campaign=by_id[campaign_id],
+                    stage=stage,
+                    title=title,
+                    starts_on=_date(starts_on),
+                    ends_on=_date(ends_on),
+                )
+            )
+    for pk, campaign in by_id.items():
+        queryset = campaign.stages.all()
+        queryset._result_cache, queryset._prefetch_done = stages[pk], True
+        campaign._prefetched_objects_cache = {**getattr(campaign, "_prefetched_objects_cache", {}), "stages": queryset}
+
+
+def _aware(value):
+    """A timestamp as the database driver gives it (SQLite: text, naive UTC) as an aware datetime."""
+    if isinstance(value, str):
+        value = datetime.datetime.fromisoformat(value)
+    if value is not None and timezone.is_naive(value):
+        value = timezone.make_aware(value, datetime.UTC)
+    return value
+
+
+def _date(value):
+    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def campaign_results_for(access, slug):
-    """The campaign whose results the user may see, or a 404 (the same as a campaign that does not exist)."""
-    campaign = get_object_or_404(
-        Campaign.objects.select_related("methodology", "previous").prefetch_related("stages", "previous__stages"),
-        slug=slug,
-    )
+    """The campaign whose results the user may see, or a 404 (the same as a campaign that does not exist). Two
+    queries: the campaign with its methodology and the campaign it follows; the stages and the results version
+    of both."""
+    campaign = get_object_or_404(Campaign.objects.select_related("methodology", "previous"), slug=slug)
+    _stages_and_versions([c for c in (campaign, campaign.previous) if c is not None])
     if not access.may_see_results(campaign):
         raise Http404
     return campaign
@@ -49,6 +113,14 @@ def scorecard_municipality(access, campaign, code):
             pk__in=submissions_for(access).filter(campaign=campaign).values("municipality_id")
         )
     return get_object_or_404(municipalities.select_related("region"), code=code)
+
+
+def scorecard_municipality_ids(access, campaign):
+    """The ids of the municipalities whose scorecards the viewer may open (scorecard_municipality), None for every
+    one: a ranking links a row to its scorecard only then. No query for the national roles, one otherwise."""
+    if access.is_national:
+        return None
+    return frozenset(submissions_for(access).filter(campaign=campaign).values_list("municipality_id", flat=True))
 
 
 def level_labels(campaign):

@@ -2,10 +2,12 @@
 the reports made by the task worker, and the ministry's overview. Thin views over reports/results.py,
 reports/scorecard.py and reports/services.py."""
 
+import hashlib
 import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponse
@@ -20,7 +22,7 @@ from assessment.models import Submission
 from assessment.scores import explain
 from municipalities.access import access_for
 from municipalities.models import Municipality, Region
-from municipalities.tabular import XLSX_TYPE, Column, Sheet, csv_text, download, xlsx_bytes
+from municipalities.tabular import CSV_TYPE, XLSX_TYPE, Column, Sheet, csv_bytes, download, xlsx_bytes
 from reports import charts, results, scorecard
 from reports.home import dashboard_for
 from reports.models import ReportJob
@@ -50,27 +52,40 @@ def _filters(request):
     )
 
 
-def _region_or_404(code):
-    return get_object_or_404(Region, code=code) if code else None
+def _region_or_404(code, known=()):
+    """The region of the code (None without one): among `known` regions when there, else read; a 404 when none."""
+    if not code:
+        return None
+    return next((r for r in known if r.code == code), None) or get_object_or_404(Region, code=code)
 
 
 @login_required
 @require_safe
 def ranking(request, slug):
+    """The ranking page in six queries when its parts are cached (session, user, appointments, the campaign and
+    the one it follows; their stages and results versions; the unread notifications): the count, the filters'
+    choices and the rendered content are kept per results version (of this campaign and of the previous one the
+    viewer may see), query and language; the rows are read only to render a table not in the cache."""
     access = access_for(request.user)
     campaign = results.campaign_results_for(access, slug)
     filters = _filters(request)
-    region = _region_or_404(filters.region)
     succession = results.succession_for(access, campaign)
+    query = request.GET.copy()
+    query.pop("page", None)
+    base_key = (
+        f"{campaign.pk}:{results.results_version(campaign)}:{results.succession_key(succession)}:"
+        f"{query.urlencode()}:{translation.get_language()}"
+    )
+    parts = _ranking_parts(campaign, filters, succession, base_key)
+    region = _region_or_404(filters.region, parts["regions"] if filters.region else ())
     errors = filters.errors(campaign)
     if errors:
         return render(
             request, "reports/ranking.html", {"campaign": campaign, "errors": errors, "filters": filters}, status=400
         )
-    rows = results.ranking(campaign, filters, succession)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    rows = _LazyRows(lambda: results.ranking(campaign, filters, succession))
+    page = _CountedPaginator(rows, PAGE_SIZE, parts["count"]).get_page(request.GET.get("page"))
+    openable = results.scorecard_municipality_ids(access, campaign)  # a row links to a scorecard the viewer may open
     return render(
         request,
         "reports/ranking.html",
@@ -79,22 +94,77 @@ def ranking(request, slug):
             "page": page,
             "filters": filters,
             "region": region,
-            "regions": Region.objects.filter(municipalities__results__campaign=campaign).distinct().order_by("code"),
-            "levels": results.level_labels(campaign),
+            "regions": parts["regions"],
+            "levels": parts["levels"],
             "kinds": Municipality.Kind.choices,
-            "mechanisms": results.mechanisms_of(campaign),
+            "mechanisms": parts["mechanisms"],
             "query": query.urlencode(),
             "published": campaign.results_published,
-            "total_count": page.paginator.count,
-            **_ranking_changes(campaign, page, succession, filters, query),
+            "total_count": parts["count"],
+            **_ranking_changes(page, succession, filters, f"{base_key}:{page.number}", openable),
         },
     )
 
 
-def _ranking_changes(campaign, page, succession, filters, query):
+RANKING_CACHE_SECONDS = 3600
+
+
+def _ranking_parts(campaign, filters, succession, base_key):
+    """The number of rows of the query (kept per results version, query and language: `base_key`), and the
+    regions, levels and mechanisms of the filters and the table's columns (kept per results version and language),
+    read from the cache only when used: the page's content is cached whole, so most requests use the count only."""
+    key = "ranking-count:" + hashlib.sha256(base_key.encode()).hexdigest()
+    count = cache.get(key)
+    if count is None:
+        count = 0 if filters.errors(campaign) else results.ranking(campaign, filters, succession).count()
+        cache.set(key, count, RANKING_CACHE_SECONDS)
+    choices_key = f"ranking-choices:{campaign.pk}:{results.results_version(campaign)}:{translation.get_language()}"
+
+    def choices():
+        found = cache.get(choices_key)
+        if found is None:
+            found = {
+                "regions": list(
+                    Region.objects.filter(municipalities__results__campaign=campaign).distinct().order_by("code")
+                ),
+                "levels": results.level_labels(campaign),
+                "mechanisms": results.mechanisms_of(campaign),
+            }
+            cache.set(choices_key, found, RANKING_CACHE_SECONDS)
+        return found
+
+    loaded = SimpleLazyObject(choices)
+    return {"count": count, **{name: SimpleLazyObject(lambda name=name: loaded[name]) for name in CHOICES}}
+
+
+CHOICES = ("regions", "levels", "mechanisms")
+
+
+class _LazyRows:
+    """The rows of a ranking, read only when a slice of them is iterated (a cached table never is)."""
+
+    def __init__(self, make):
+        self.make = make
+
+    def __getitem__(self, part):
+        return SimpleLazyObject(lambda: list(self.make()[part]))
+
+
+class _CountedPaginator(Paginator):
+    """A Paginator whose count is known already (kept with the results version)."""
+
+    def __init__(self, rows, per_page, count):
+        super().__init__(rows, per_page)
+        self.count = count
+
+
+def _ranking_changes(page, succession, filters, table_key, openable=None):
     """The rows of the page with their change from the previous campaign (read only when the table is not in
-    the cache), and the key of the cached table."""
+    the cache), and the key of the cached table. A row links to its scorecard when the viewer may open it
+    (`openable`: municipality ids, None for all), so the table is kept per set of scorecards too."""
+    scope = "all" if openable is None else hashlib.sha256(repr(sorted(openable)).encode()).hexdigest()[:16]
     return {
+        "openable": openable,
         "rows": SimpleLazyObject(
             lambda: results.with_changes(page.object_list, succession, regional=bool(filters.region))
         ),
@@ -102,8 +172,7 @@ def _ranking_changes(campaign, page, succession, filters, query):
         "changes": CHANGE_LABELS,
         # The table of a page changes only with the results (of this campaign and of the previous one the viewer
         # may see): rendered once per version, query and page.
-        "table_key": f"{campaign.pk}:{results.results_version(campaign)}:{results.succession_key(succession)}:"
-        f"{query.urlencode()}:{page.number}:{translation.get_language()}",
+        "table_key": f"{table_key}:{scope}",
     }
 
 
@@ -177,7 +246,7 @@ def ranking_export_content(campaign, filters, fmt, succession=None):
         for r in rows
     ]
     if fmt == "csv":
-        return csv_text(columns, table).encode("utf-8"), "text/csv; charset=utf-8", name
+        return csv_bytes(columns, table), CSV_TYPE, name
     return xlsx_bytes([Sheet(_("Ranking"), columns, table)]), XLSX_TYPE, name
 
 

@@ -18,7 +18,8 @@ class LockedWhenOpen:
         return super().has_delete_permission(request, obj) and not (obj and self._locked(obj))
 
     def has_add_permission(self, request, obj=None):
-        return super().has_add_permission(request) and not (obj and self._locked(obj))
+        args = (request, obj) if isinstance(self, admin.options.InlineModelAdmin) else (request,)  # inlines take obj
+        return super().has_add_permission(*args) and not (obj and self._locked(obj))
 
 
 class QuestionInline(LockedWhenOpen, admin.StackedInline):

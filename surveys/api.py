@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from assessment.api import CAMPAIGN_SLUG
 from assessment.scope import campaigns_for
 from municipalities.access import access_for
-from municipalities.api import UNAUTHORIZED, ApiView, DetailSerializer
+from municipalities.api import COMMON_HEADERS, ApiView, DetailSerializer, read_only_responses
 from surveys import stats
 
 
@@ -48,12 +48,13 @@ class ResponseRatesView(ApiView):
 
     @extend_schema(
         operation_id="campaign_response_rates",
-        parameters=[CAMPAIGN_SLUG],
-        responses={
-            200: ResponseRatesSerializer,
-            401: UNAUTHORIZED,
-            404: OpenApiResponse(DetailSerializer, description="No such campaign, or not in your scope."),
-        },
+        parameters=[CAMPAIGN_SLUG, *COMMON_HEADERS],
+        responses=read_only_responses(
+            {
+                200: ResponseRatesSerializer,
+                404: OpenApiResponse(DetailSerializer, description="No such campaign, or not in your scope."),
+            }
+        ),
     )
     def get(self, request, slug):
         access = access_for(request.user)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -524,17 +524,28 @@ def answer_rows(questions, answers):
 def answers_insert(response, rows):
     """All the answers of a response in one INSERT statement. Building ~30 model objects for bulk_create
     was a third of the cost of a submission; this is the same rows without them."""
+    _answers_insert([(response.pk, *row) for row in rows])
+
+
+INSERT_BATCH = 1000  # rows per INSERT: well under SQLite's limit of parameters of one statement
+
+
+def _db_id(response_id):
+    return Response._meta.pk.get_db_prep_value(response_id, connection)
+
+
+def _answers_insert(rows):
+    """(response id, question id, value, number, text) rows in one INSERT statement, in the order given."""
     rows = list(rows)
-    if not rows:
-        return
     table = connection.ops.quote_name(ResponseAnswer._meta.db_table)
-    response_id = Response._meta.pk.get_db_prep_value(response.pk, connection)
-    placeholders = ", ".join(["(%s, %s, %s, %s, %s)"] * len(rows))
-    params = [p for question_id, value, number, text in rows for p in (response_id, question_id, value, number, text)]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (response_id, question_id, value, number, text) VALUES {placeholders}", params
-        )
+        for start in range(0, len(rows), INSERT_BATCH):
+            batch = rows[start : start + INSERT_BATCH]
+            placeholders = ", ".join(["(%s, %s, %s, %s, %s)"] * len(batch))
+            cursor.execute(
+                f"INSERT INTO {table} (response_id, question_id, value, number, text) VALUES {placeholders}",
+                [p for response_id, *row in batch for p in (_db_id(response_id), *row)],
+            )
 
 
 def response_submit(*, invitation, questions, submitted, page_questions, secret=None, current=None):
@@ -550,27 +561,86 @@ def response_submit(*, invitation, questions, submitted, page_questions, secret=
     absent = A.missing(questions, merged)
     if absent:
         raise SurveyError(_("Answer the required questions first."), missing=absent)
+    municipality_id = invitation.school.municipality_id
+    response = Response(
+        id=uuid.uuid4(),
+        campaign_id=invitation.campaign_id,
+        questionnaire_id=questions[0].questionnaire_id,
+        municipality_id=municipality_id,
+        role=invitation.role,
+    )
+    rows = list(answer_rows(questions, merged))
     with transaction.atomic():
-        won = Invitation.objects.filter(pk=invitation.pk, completed=False).update(completed=True, opened=True)
-        if not won:
+        write = _submission_write
+        if not write(invitation, response, rows):
             raise AlreadySubmitted(
                 _("This questionnaire has already been submitted; a second submission is not accepted.")
             )
-        municipality_id = invitation.school.municipality_id
-        response = Response.objects.create(
+        responses_release(
             campaign_id=invitation.campaign_id,
-            questionnaire_id=questions[0].questionnaire_id,
             municipality_id=municipality_id,
             role=invitation.role,
+            locked=False,
         )
-        answers_insert(response, answer_rows(questions, merged))
-        # The draft is the only tie between these answers and the token: it goes with the submission.
-        Draft.objects.filter(invitation=invitation).delete()
-        responses_release(campaign_id=invitation.campaign_id, municipality_id=municipality_id, role=invitation.role)
     return response
 
 
+def _submission_write(invitation, response, rows):
+    """The writes of a submission, in the caller's transaction: the invitation marked completed if it was not
+    (whether it was is the return value: nothing else is written otherwise), the response and its answers, and the
+    draft deleted — the only tie between these answers and the token goes with the submission."""
+    won = Invitation.objects.filter(pk=invitation.pk, completed=False).update(completed=True, opened=True)
+    if not won:
+        return False
+    response.save(force_insert=True)
+    answers_insert(response, rows)
+    Draft.objects.filter(invitation=invitation).delete()
+    return True
+
+
+def _submission_write_postgresql(invitation, response, rows):
+    """The same writes as _submission_write in one statement (one round trip instead of four), each part
+    conditional on the UPDATE that marks the invitation completed; it also takes the lock of the response's group
+    (_lock_group) for responses_release, in the same transaction."""
+    t = {m: connection.ops.quote_name(m._meta.db_table) for m in (Invitation, Response, ResponseAnswer, Draft)}
+    response_id = _db_id(response.pk)
+    params = [invitation.pk, response_id, response.campaign_id, response.questionnaire_id]
+    params += [response.municipality_id, response.role]
+    answers = ""
+    if rows:
+        values = ", ".join(["(%s, %s, %s::integer, %s)"] * len(rows))
+        answers = f"""
+        , answers AS (
+            INSERT INTO {t[ResponseAnswer]} (response_id, question_id, value, number, text)
+            SELECT response.id, v.question_id, v.value, v.number, v.text
+            FROM response CROSS JOIN (VALUES {values}) AS v (question_id, value, number, text)
+        )"""
+        params += [p for row in rows for p in row]
+    params += [invitation.pk, *_group_key(response.campaign_id, response.municipality_id, response.role)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH won AS (
+                UPDATE {t[Invitation]} SET completed = true, opened = true WHERE id = %s AND NOT completed RETURNING id
+            ), response AS (
+                INSERT INTO {t[Response]} (id, campaign_id, questionnaire_id, municipality_id, role, release)
+                SELECT %s, %s, %s, %s, %s, NULL FROM won RETURNING id
+            ){answers}
+            , draft AS (
+                DELETE FROM {t[Draft]} WHERE invitation_id = %s AND EXISTS (SELECT 1 FROM won)
+            )
+            SELECT pg_advisory_xact_lock(%s, %s) FROM won""",
+            params,
+        )
+        return cursor.fetchone() is not None
+
+
 # --- publication in steps --------------------------------------------------------------------------------
+
+
+def _group_key(campaign_id, municipality_id, role):
+    """The two keys of the advisory lock of one group (campaign, municipality, role)."""
+    return campaign_id % 2**31, (municipality_id * len(Respondent.values) + Respondent.values.index(role)) % 2**31
 
 
 def _lock_group(campaign_id, municipality_id, role):
@@ -579,50 +649,67 @@ def _lock_group(campaign_id, municipality_id, role):
     as missing, so they queue on a transaction-scoped advisory lock (no row of the product is held)."""
     if connection.vendor != "postgresql":
         return
-    key = (municipality_id * len(Respondent.values) + Respondent.values.index(role)) % 2**31
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [campaign_id % 2**31, key])
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", list(_group_key(campaign_id, municipality_id, role)))
 
 
-def responses_release(*, campaign_id, municipality_id, role):
+def responses_release(*, campaign_id, municipality_id, role, locked=False):
     """Publish the waiting responses of one municipality and role as a new step once at least
     PUBLICATION_STEP of them wait. The step's responses and answers are written anew under fresh random keys
     and in a random order: neither a key nor the place of a row tells which came first. Returns the number
-    published (0 while fewer wait). Runs inside the caller's transaction."""
-    _lock_group(campaign_id, municipality_id, role)
-    group = Response.objects.filter(campaign_id=campaign_id, municipality_id=municipality_id, role=role)
-    waiting = list(group.waiting().values_list("pk", "questionnaire_id"))
-    if len(waiting) < PUBLICATION_STEP:
+    published (0 while fewer wait). Runs inside the caller's transaction, in plain statements rather than a model
+    object per row: one reads the group's waiting responses and last step; a release then deletes the old answers
+    (reading them at once), deletes the old responses and inserts the new ones and their answers. `locked`: the caller holds the group's
+    lock already (_submission_write_postgresql)."""
+    if not locked:
+        _lock_group(campaign_id, municipality_id, role)
+    answer_table = connection.ops.quote_name(ResponseAnswer._meta.db_table)
+    response_table = connection.ops.quote_name(Response._meta.db_table)
+    group = "campaign_id = %s AND municipality_id = %s AND role = %s"
+    with connection.cursor() as cursor:
+        # The waiting responses of the group, each with the group's last step (one query on every submission).
+        cursor.execute(
+            f"SELECT id, questionnaire_id, (SELECT MAX(release) FROM {response_table} WHERE {group}) "
+            f"FROM {response_table} WHERE {group} AND release IS NULL",
+            [campaign_id, municipality_id, role] * 2,
+        )
+        found = cursor.fetchall()
+    if len(found) < PUBLICATION_STEP:
         return 0
-    step = (group.aggregate(last=Max("release"))["last"] or 0) + 1
-    ids = [pk for pk, _q in waiting]
+    step = (found[0][2] or 0) + 1
+    waiting = [(_uuid_hex(pk), questionnaire_id) for pk, questionnaire_id, _last in found]
+    old_ids = [pk for pk, _q, _last in found]
+    in_ids = ", ".join(["%s"] * len(old_ids))
     answers = {}
-    for response_id, *row in ResponseAnswer.objects.filter(response_id__in=ids).values_list(
-        "response_id", "question_id", "value", "number", "text"
-    ):
-        answers.setdefault(response_id, []).append(row)
+    with connection.cursor() as cursor:
+        # Rewritten, not lost: the same answers under new keys (the old rows go in the same transaction).
+        cursor.execute(
+            f"DELETE FROM {answer_table} WHERE response_id IN ({in_ids}) "
+            "RETURNING response_id, question_id, value, number, text",
+            old_ids,
+        )
+        for response_id, *row in cursor.fetchall():
+            answers.setdefault(_uuid_hex(response_id), []).append(row)
+        cursor.execute(f"DELETE FROM {response_table} WHERE id IN ({in_ids})", old_ids)
     shuffle = secrets.SystemRandom().shuffle
     shuffle(waiting)
-    # Rewritten, not lost: the same answers under new keys (the old rows go in the same transaction).
-    ResponseAnswer.objects.filter(response_id__in=ids).delete()
-    Response.objects.filter(pk__in=ids).delete()
     published, rows = [], []
     for old_id, questionnaire_id in waiting:
-        response = Response(
-            id=uuid.uuid4(),
-            campaign_id=campaign_id,
-            questionnaire_id=questionnaire_id,
-            municipality_id=municipality_id,
-            role=role,
-            release=step,
-        )
-        published.append(response)
+        new_id = uuid.uuid4()
+        published.append((_db_id(new_id), campaign_id, questionnaire_id, municipality_id, role, step))
         own = answers.get(old_id, [])
         shuffle(own)
-        rows.extend(
-            ResponseAnswer(response=response, question_id=q, value=value, number=number, text=text)
-            for q, value, number, text in own
+        rows.extend((new_id, *row) for row in own)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {response_table} (id, campaign_id, questionnaire_id, municipality_id, role, release) "
+            f"VALUES {', '.join(['(%s, %s, %s, %s, %s, %s)'] * len(published))}",
+            [p for row in published for p in row],
         )
-    Response.objects.bulk_create(published)
-    ResponseAnswer.objects.bulk_create(rows, batch_size=2000)
+    _answers_insert(rows)
     return len(published)
+
+
+def _uuid_hex(value):
+    """A response key as the database gives it back (a UUID, or its text with or without dashes), as hex."""
+    return value.hex if isinstance(value, uuid.UUID) else str(value).replace("-", "").lower()

@@ -10,6 +10,7 @@ import warnings
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.urls import reverse
 
 from tests.test_browser import fill_all_but, login, shot
 
@@ -106,6 +107,7 @@ def test_axe_finds_nothing_serious_on_the_main_pages_of_every_role(page, live_se
     page.wait_for_load_state("load")
     audit.here("survey-section-errors")
     audit.check(survey + "?p=99", "survey-review")
+    audit.check(reverse("api-docs"), "api-docs")  # its code samples wrap: no scrolled box out of the keyboard's reach
 
     # Operator: dashboard, campaigns, methodology, people, import, experts, territory, surveys, results.
     login(page, live_server, "operator")
@@ -137,6 +139,8 @@ def test_axe_finds_nothing_serious_on_the_main_pages_of_every_role(page, live_se
     audit.check("/campaigns/2026/regions/43/", "region-progress")
     audit.check("/campaigns/2026/m/kumeny/scoring/", "prescoring", wait="main form")
     audit.check("/campaigns/2026/surveys/regions/43/", "survey-region")
+    answered = Invitation.objects.filter(campaign__slug="2026", completed=True, school__municipality__region__code="43")
+    audit.check(f"/campaigns/2026/surveys/schools/{answered.first().school_id}/sheet/", "survey-sheet")
     audit.check("/campaigns/2020-approbation/results/regions/", "region-ranking")
     audit.check("/campaigns/2020-approbation/results/m/kirov/what-if/", "what-if")
     page.goto(f"{live_server.url}/campaigns/2020-approbation/results/regions/")
@@ -178,7 +182,7 @@ def test_axe_finds_nothing_serious_on_the_main_pages_of_every_role(page, live_se
     assert_charts_have_text_and_a_table(page)
     assert ReportJob.objects.exists()
 
-    assert len(audit.visited) >= 45, audit.visited
+    assert len(audit.visited) >= 47, audit.visited
     audit.verdict()
 
 

@@ -78,7 +78,10 @@ NUL_REFUSED = "ноль-байт"
 NOTHING_SAVED = "Ничего не сохранено"
 
 BAD_WORKBOOKS = {
-    "not-a-zip.xlsx": NOT_XLSX,
+    "not-a-zip.xlsx": fragment(
+        "This is a CSV text file, not an Excel workbook. Open it in Excel or LibreOffice, save it as "
+        "«Excel Workbook (.xlsx)» and upload it again."
+    ),
     "truncated.xlsx": DAMAGED,
     "zip-bomb.xlsx": TOO_BIG,
     "zip-bomb-forged-size.xlsx": DAMAGED,

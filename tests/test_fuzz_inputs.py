@@ -554,7 +554,9 @@ def _extra_pages(world, campaign):
     from django.utils.encoding import force_bytes
     from django.utils.http import urlsafe_base64_encode
 
+    from municipalities.mail import unsubscribe_token
     from municipalities.models import Appointment, Invitation, Role
+    from municipalities.notifications import calendar_feed_issue
     from municipalities.people import _hash
     from tests.factories import UserFactory
 
@@ -573,8 +575,12 @@ def _extra_pages(world, campaign):
         "password_reset_confirm",
         args=[urlsafe_base64_encode(force_bytes(forgetful.pk)), default_token_generator.make_token(forgetful)],
     )
+    # The organizer's calendar address (the settings page then shows the forms that renew and revoke it), and a
+    # real one-click unsubscribe link (its page asks first, in a form).
+    calendar_feed_issue(user=world.users["organizer"])
+    unsubscribe = reverse("unsubscribe", args=[unsubscribe_token(world.users["organizer"].pk, "deadline")])
     pages = {
-        "anonymous": [reverse("invitation_accept", args=[token]), reset, *_survey_pages(campaign, world)],
+        "anonymous": [reverse("invitation_accept", args=[token]), reset, unsubscribe, *_survey_pages(campaign, world)],
         "coordinator": [reverse(name, args=[slug, "kumeny"]) for name in ("scoring_page", "submission_detail")],
         "expert": [reverse("expert_scoring", args=[slug, "elista"])],
         "operator": [reverse("submission_detail", args=[slug, code]) for code in ("kumeny", "elista")],
@@ -657,6 +663,8 @@ COVERS = {
         "api_token_revoke",
         "attachment_remove",
         "attachment_upload",
+        "calendar_feed_new",
+        "calendar_feed_revoke",
         "campaign_basis",
         "campaign_basis_remove",
         "campaign_create",
@@ -685,6 +693,7 @@ COVERS = {
         "submission_mechanism",
         "submission_return",
         "submission_submit",
+        "unsubscribe",
     },
     ("collecting", "surveys"): {
         "survey",

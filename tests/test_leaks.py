@@ -467,6 +467,12 @@ def urls_for(world, role):
     for name, row in ROWS.items():
         if row.everyone == 405:  # a POST-only action
             continue
+        if name == "calendar_feed":
+            # The secret address is its owner's: each role reads the feed of its own deadlines.
+            from municipalities.notifications import calendar_feed_issue
+
+            urls.append((name, reverse(name, args=[calendar_feed_issue(user=world.users[role]).key])))
+            continue
         own = row.own(world)
         reachable = [own, row.other(world)] if row.other and role in row.other_ok else [own]
         for url in [u for base in reachable for u in [base, *EXTRA.get(name, lambda url: [])(base)]]:

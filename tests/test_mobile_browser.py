@@ -30,6 +30,7 @@ PAGES = [
     ("dashboard-operator", "operator", "/", "main h1"),
     ("dashboard-coordinator", "coordinator-43", "/", "main h1"),
     ("notification-settings", "coordinator-43", "/accounts/notifications/settings/", "main form button"),
+    ("import", "coordinator-43", "/campaigns/2026/regions/43/import/", "main form button[type=submit]"),
     ("dashboard-organizer", "organizer-kirov", "/", "main h1"),
     ("submission", "organizer-kirov", "/campaigns/2026/m/kirov/", "form[action$='/submit/'] button"),
     ("form", "organizer-kirov", "/campaigns/2026/m/kirov/mechanisms/1.1/", "#d-1\\.1\\.1"),
@@ -60,6 +61,40 @@ def overflow(page):
     )
 
 
+# Chromium draws a file input's «Choose File» in the browser's language: static/js/file-input.js puts the page's
+# texts on each one (a label over the visually hidden input). None of the browser's own text may be left.
+FILE_INPUTS = """() => [...document.querySelectorAll('input[type=file]')].map(input => {
+  const label = input.closest('label.file-picker');
+  return {label: label ? label.innerText.replace(/\\s+/g, ' ').trim() : null, hidden: input.matches('.btn-check'),
+          named: label ? label.htmlFor === input.id : false};
+})"""
+# Nothing inside the page scrolls sideways on the phone's dashboards (a table in a card that scrolls is as bad).
+SIDEWAYS = """() => [...document.querySelectorAll('main *')].filter(e => {
+  const s = getComputedStyle(e);
+  return ['auto', 'scroll'].includes(s.overflowX) && e.scrollWidth > e.clientWidth + 1;
+}).map(e => e.tagName + '.' + e.className + ' ' + e.scrollWidth + '>' + e.clientWidth)"""
+
+
+def file_input_texts():
+    """The texts the file inputs must show: the catalogue's, in Russian once it is translated."""
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    with translation.override("ru"):
+        return gettext("Choose a file"), gettext("No file chosen")
+
+
+def file_input_problems(page, where):
+    choose, none = file_input_texts()
+    problems = []
+    for found in page.evaluate(FILE_INPUTS):
+        if found["label"] != f"{choose} {none}" or not found["hidden"] or not found["named"]:
+            problems.append(f"{where}: a file input shows {found}, not «{choose} {none}»")
+    if choose != "Choose a file" and not any("\u0400" <= ch <= "\u04ff" for ch in choose):
+        problems.append(f"{where}: «{choose}» is not Russian")
+    return problems
+
+
 def visit(context, live_server, token, device):
     """Every page of PAGES in one context (one login per role); returns the problems found."""
     page = context.new_page()
@@ -80,6 +115,7 @@ def visit(context, live_server, token, device):
         save(page, f"{device}-{name}")
         if not page.locator(main).first.is_visible():
             problems.append(f"{device} {name}: {main} is not visible")
+        problems += file_input_problems(page, f"{device} {name}")
         if device == "phone":
             width = page.evaluate("document.documentElement.scrollWidth")
             if width > 360:
@@ -88,6 +124,8 @@ def visit(context, live_server, token, device):
                 toggler = page.locator(".navbar-toggler")
                 if not toggler.is_visible():
                     problems.append(f"phone {name}: the menu button is hidden")
+            if name.startswith("dashboard") and (sideways := page.evaluate(SIDEWAYS)):
+                problems.append(f"phone {name}: scrolls sideways inside {sideways[:3]}")
             for v in AXE.run(page, options=PHONE_RULES).response["violations"]:
                 nodes = "; ".join(" ".join(n["target"]) for n in v["nodes"][:5])
                 problems.append(f"phone {name}: {v['id']} ({v['impact']}): {nodes}")

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.urls import reverse
 
 STRONG_KEY = "x7#kq2!vz9@m4p$w8r&t1y^u6i*o3e(a5s)d0f-g+h=j_k~l;zQWERTYUIOPASDFGHJ"
+MAIL = {"DEFAULT_FROM_EMAIL": "МУКО <noreply@muko.example.ru>", "SITE_URL": "https://muko.example.ru"}
 
 
 def manage(*args, **env):
@@ -64,6 +65,7 @@ def test_production_passes_the_deployment_checklist():
         DEBUG="0",
         SECRET_KEY=STRONG_KEY,
         ALLOWED_HOSTS="muko.example.ru",
+        **MAIL,
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
@@ -123,7 +125,7 @@ def test_several_app_servers_share_files_and_cache_through_the_environment():
 
 def test_production_refuses_a_short_secret_key():
     short = manage("check", DEBUG="0", SECRET_KEY="k" * 20 + "short-but-not-empty", ALLOWED_HOSTS="muko.example.ru")
-    just_enough = manage("check", DEBUG="0", SECRET_KEY=STRONG_KEY[:50], ALLOWED_HOSTS="muko.example.ru")
+    just_enough = manage("check", DEBUG="0", SECRET_KEY=STRONG_KEY[:50], ALLOWED_HOSTS="muko.example.ru", **MAIL)
     development = manage("check", DEBUG="1", SECRET_KEY="short")
 
     assert short.returncode != 0

@@ -40,6 +40,12 @@ def _strangers_notification():
     return Notification.objects.create(user=stranger, kind=Notification.Kind.RESULT, title="x", path="/").pk
 
 
+def _organizers_calendar_feed(w):
+    from municipalities.notifications import calendar_feed_issue
+
+    return reverse("calendar_feed", args=[calendar_feed_issue(user=w.users["organizer"]).key])
+
+
 def plain(name):
     return lambda w: reverse(name)
 
@@ -106,12 +112,24 @@ ROWS = {
     "notification_open": Row(lambda w: reverse("notification_open", args=[_strangers_notification()]), everyone=404),
     "notifications_read": Row(plain("notifications_read"), everyone=405, post=302),
     "notification_settings": Row(plain("notification_settings"), post=302),
+    # The one-click unsubscribe of e-mails: no login, the signed link is the key (a valid one: tests/test_mail_headers.py).
+    "unsubscribe": Row(lambda w: reverse("unsubscribe", args=["no-such-token"]), anonymous=404, everyone=404, post=404),
+    "calendar_feed_new": Row(plain("calendar_feed_new"), everyone=405, post=302),
+    "calendar_feed_revoke": Row(plain("calendar_feed_revoke"), everyone=405, post=302),
+    # A person's calendar feed: the secret address is the key, for calendar apps without a session (revoked or
+    # unknown keys, and what the feed holds per role: tests/test_calendar.py).
+    "calendar_feed": Row(_organizers_calendar_feed, anonymous=200, everyone=200),
     # Campaigns and data collection.
     "campaign_list": Row(plain("campaign_list")),
     "campaign_create": Row(plain("campaign_create"), ok={"operator"}, denied=LOGGED_IN - {"operator"}, post=200),
     "campaign_detail": Row(
         lambda w: reverse("campaign_detail", args=["test-2026"]),
         lambda w: reverse("campaign_detail", args=["no-such-campaign"]),
+        ok=LOGGED_IN - {"nobody"},
+    ),
+    "campaign_calendar": Row(
+        lambda w: reverse("campaign_calendar", args=["test-2026"]),
+        lambda w: reverse("campaign_calendar", args=["no-such-campaign"]),
         ok=LOGGED_IN - {"nobody"},
     ),
     "campaign_edit": Row(
