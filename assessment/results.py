@@ -155,10 +155,11 @@ def results_compute(*, campaign):
     """(Re)compute the Result of every finalized submission of the campaign, and all ranks; returns the number of
     Results written.
 
-    Sums, levels and ranks are made by the database in one statement that also compares them with the stored
-    Results and returns only those that differ (a national campaign recomputed unchanged returns nothing). Only
-    those rows are written, their version counting the changes, so recomputing unchanged results writes nothing
-    and keeps every cache keyed by the results version valid."""
+    Sums per mechanism, totals and ranks are made by the database in one statement that also compares them (and
+    the level, level_case) with the stored Results and returns only those that differ: a national campaign
+    recomputed unchanged returns nothing. The rows it returns get their levels and share from scoring.py; only
+    they are written, their version counting the changes, so recomputing unchanged results writes nothing and keeps
+    every cache keyed by the results version valid."""
     found = _changed_results(campaign)
     now = timezone.now()
     created, changed = [], []

@@ -571,17 +571,11 @@ def response_submit(*, invitation, questions, submitted, page_questions, secret=
     )
     rows = list(answer_rows(questions, merged))
     with transaction.atomic():
-        write = _submission_write
-        if not write(invitation, response, rows):
+        if not _submission_write(invitation, response, rows):
             raise AlreadySubmitted(
                 _("This questionnaire has already been submitted; a second submission is not accepted.")
             )
-        responses_release(
-            campaign_id=invitation.campaign_id,
-            municipality_id=municipality_id,
-            role=invitation.role,
-            locked=False,
-        )
+        responses_release(campaign_id=invitation.campaign_id, municipality_id=municipality_id, role=invitation.role)
     return response
 
 
@@ -596,43 +590,6 @@ def _submission_write(invitation, response, rows):
     answers_insert(response, rows)
     Draft.objects.filter(invitation=invitation).delete()
     return True
-
-
-def _submission_write_postgresql(invitation, response, rows):
-    """The same writes as _submission_write in one statement (one round trip instead of four), each part
-    conditional on the UPDATE that marks the invitation completed; it also takes the lock of the response's group
-    (_lock_group) for responses_release, in the same transaction."""
-    t = {m: connection.ops.quote_name(m._meta.db_table) for m in (Invitation, Response, ResponseAnswer, Draft)}
-    response_id = _db_id(response.pk)
-    params = [invitation.pk, response_id, response.campaign_id, response.questionnaire_id]
-    params += [response.municipality_id, response.role]
-    answers = ""
-    if rows:
-        values = ", ".join(["(%s, %s, %s::integer, %s)"] * len(rows))
-        answers = f"""
-        , answers AS (
-            INSERT INTO {t[ResponseAnswer]} (response_id, question_id, value, number, text)
-            SELECT response.id, v.question_id, v.value, v.number, v.text
-            FROM response CROSS JOIN (VALUES {values}) AS v (question_id, value, number, text)
-        )"""
-        params += [p for row in rows for p in row]
-    params += [invitation.pk, *_group_key(response.campaign_id, response.municipality_id, response.role)]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            WITH won AS (
-                UPDATE {t[Invitation]} SET completed = true, opened = true WHERE id = %s AND NOT completed RETURNING id
-            ), response AS (
-                INSERT INTO {t[Response]} (id, campaign_id, questionnaire_id, municipality_id, role, release)
-                SELECT %s, %s, %s, %s, %s, NULL FROM won RETURNING id
-            ){answers}
-            , draft AS (
-                DELETE FROM {t[Draft]} WHERE invitation_id = %s AND EXISTS (SELECT 1 FROM won)
-            )
-            SELECT pg_advisory_xact_lock(%s, %s) FROM won""",
-            params,
-        )
-        return cursor.fetchone() is not None
 
 
 # --- publication in steps --------------------------------------------------------------------------------
@@ -653,16 +610,14 @@ def _lock_group(campaign_id, municipality_id, role):
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", list(_group_key(campaign_id, municipality_id, role)))
 
 
-def responses_release(*, campaign_id, municipality_id, role, locked=False):
+def responses_release(*, campaign_id, municipality_id, role):
     """Publish the waiting responses of one municipality and role as a new step once at least
     PUBLICATION_STEP of them wait. The step's responses and answers are written anew under fresh random keys
     and in a random order: neither a key nor the place of a row tells which came first. Returns the number
     published (0 while fewer wait). Runs inside the caller's transaction, in plain statements rather than a model
     object per row: one reads the group's waiting responses and last step; a release then deletes the old answers
-    (reading them at once), deletes the old responses and inserts the new ones and their answers. `locked`: the caller holds the group's
-    lock already (_submission_write_postgresql)."""
-    if not locked:
-        _lock_group(campaign_id, municipality_id, role)
+    (reading them at once), deletes the old responses and inserts the new ones and their answers."""
+    _lock_group(campaign_id, municipality_id, role)
     answer_table = connection.ops.quote_name(ResponseAnswer._meta.db_table)
     response_table = connection.ops.quote_name(Response._meta.db_table)
     group = "campaign_id = %s AND municipality_id = %s AND role = %s"
