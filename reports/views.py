@@ -70,12 +70,7 @@ def ranking(request, slug):
     campaign = results.campaign_results_for(access, slug)
     filters = _filters(request)
     succession = results.succession_for(access, campaign)
-    query = request.GET.copy()
-    query.pop("page", None)
-    base_key = (
-        f"{campaign.pk}:{results.results_version(campaign)}:{results.succession_key(succession)}:"
-        f"{query.urlencode()}:{translation.get_language()}"
-    )
+    query, base_key = _ranking_key(request, campaign, succession)
     parts = _ranking_parts(campaign, filters, succession, base_key)
     region = _region_or_404(filters.region, parts["regions"] if filters.region else ())
     errors = filters.errors(campaign)
@@ -107,6 +102,17 @@ def ranking(request, slug):
 
 
 RANKING_CACHE_SECONDS = 3600
+
+
+def _ranking_key(request, campaign, succession):
+    """The query without its page, and the cache key of what the page shows for it (results versions, language)."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    key = (
+        f"{campaign.pk}:{results.results_version(campaign)}:{results.succession_key(succession)}:"
+        f"{query.urlencode()}:{translation.get_language()}"
+    )
+    return query, key
 
 
 def _ranking_parts(campaign, filters, succession, base_key):
