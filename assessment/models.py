@@ -262,6 +262,10 @@ class Stage(models.TextChoices):
 STAGE_ORDER = list(Stage)
 
 
+def new_results_version():
+    return uuid.uuid4().hex
+
+
 class Campaign(models.Model):
     slug = models.SlugField(_("code"), max_length=64, unique=True)
     title = models.CharField(_("title"), max_length=300)
@@ -297,6 +301,9 @@ class Campaign(models.Model):
         verbose_name=_("previous campaign"),
         help_text=_("The campaign this one follows: its results are compared with this one's."),
     )
+    # Replaced whenever results_compute writes or removes a Result: the key of everything cached about the
+    # results, read with the campaign's own row instead of aggregating its thousands of Results per request.
+    results_version = models.CharField(_("results version"), max_length=32, default=new_results_version, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -6,7 +6,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from assessment import scoring
-from assessment.models import Criterion, Mechanism, Result, Score, Submission
+from assessment.models import Campaign, Criterion, Mechanism, Result, Score, Submission, new_results_version
 
 DONE = (Submission.Status.FINALIZED, Submission.Status.APPEALED)
 FIELDS = ("municipality_id", "total", "max_total", "share", "level", "mechanisms", "rank_region", "rank_country")
@@ -177,9 +177,14 @@ def results_compute(*, campaign):
             row.pk = result_id
             changed.append(row)
     with transaction.atomic():
-        Result.objects.filter(campaign=campaign).exclude(
-            submission__campaign=campaign, submission__status__in=DONE
-        ).delete()
+        removed, _kinds = (
+            Result.objects.filter(campaign=campaign)
+            .exclude(submission__campaign=campaign, submission__status__in=DONE)
+            .delete()
+        )
         Result.objects.bulk_create(created, batch_size=1000)
         Result.objects.bulk_update(changed, [*FIELDS, "campaign", "computed_at", "version"], batch_size=1000)
+        if removed or created or changed:
+            campaign.results_version = new_results_version()
+            Campaign.objects.filter(pk=campaign.pk).update(results_version=campaign.results_version)
     return len(created) + len(changed)

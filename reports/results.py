@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, Q, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessment import dynamics, scoring
@@ -25,68 +24,41 @@ LEVELS = scoring.LEVELS
 EVERY_SIGNED_IN = Access(user_id=0)
 
 
-def _version(n, at, v):
-    return f"{n or 0}:{at.isoformat() if at else '-'}:{v or 0}"
-
-
 def results_version(campaign):
     """Changes whenever the results of the campaign are recomputed (finalization, an appeal decided): the key
-    of everything cached about them. Read with the stages when campaign_results_for loaded the campaign (the
-    same query), else now."""
-    loaded = getattr(campaign, "loaded_results_version", None)
-    if loaded is not None:
-        return loaded
-    agg = Result.objects.filter(campaign=campaign).aggregate(n=Count("pk"), at=Max("computed_at"), v=Sum("version"))
-    return _version(agg["n"], agg["at"], agg["v"])
+    of everything cached about them (Campaign.results_version, replaced by results_compute)."""
+    return campaign.results_version
 
 
-def _stages_and_versions(campaigns):
-    """Fill in the stages (as prefetch_related would) and the results version of `campaigns` in one plain query:
-    it runs for every results page and API call, so it is written out rather than composed by the ORM."""
+def _stages(campaigns):
+    """Fill in the stages of `campaigns` (as prefetch_related would) in one plain query for all of them: it runs
+    for every results page and API call."""
     ids = [c.pk for c in campaigns]
     marks = ", ".join(["%s"] * len(ids))
-    stage_table = CampaignStage._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""SELECT c.id, v.n, v.at, v.v, s.id, s.stage, s.title, s.starts_on, s.ends_on
-            FROM {Campaign._meta.db_table} c
-            LEFT JOIN (SELECT campaign_id, COUNT(*) AS n, MAX(computed_at) AS at, SUM(version) AS v
-                       FROM {Result._meta.db_table} WHERE campaign_id IN ({marks}) GROUP BY campaign_id) v
-                   ON v.campaign_id = c.id
-            LEFT JOIN {stage_table} s ON s.campaign_id = c.id
-            WHERE c.id IN ({marks})
-            ORDER BY c.id, s.starts_on, s.id""",
-            ids + ids,
+            f"""SELECT campaign_id, id, stage, title, starts_on, ends_on FROM {CampaignStage._meta.db_table}
+            WHERE campaign_id IN ({marks}) ORDER BY campaign_id, starts_on, id""",
+            ids,
         )
         rows = cursor.fetchall()
     by_id = {c.pk: c for c in campaigns}
     stages = {pk: [] for pk in by_id}
-    for campaign_id, n, at, v, stage_id, stage, title, starts_on, ends_on in rows:
-        by_id[campaign_id].loaded_results_version = _version(n, _aware(at), v)
-        if stage_id is not None:
-            stages[campaign_id].append(
-                CampaignStage(
-                    id=stage_id,
-                    campaign=by_id[campaign_id],
-                    stage=stage,
-                    title=title,
-                    starts_on=_date(starts_on),
-                    ends_on=_date(ends_on),
-                )
+    for campaign_id, stage_id, stage, title, starts_on, ends_on in rows:
+        stages[campaign_id].append(
+            CampaignStage(
+                id=stage_id,
+                campaign=by_id[campaign_id],
+                stage=stage,
+                title=title,
+                starts_on=_date(starts_on),
+                ends_on=_date(ends_on),
             )
+        )
     for pk, campaign in by_id.items():
         queryset = campaign.stages.all()
         queryset._result_cache, queryset._prefetch_done = stages[pk], True
         campaign._prefetched_objects_cache = {**getattr(campaign, "_prefetched_objects_cache", {}), "stages": queryset}
-
-
-def _aware(value):
-    """A timestamp as the database driver gives it (SQLite: text, naive UTC) as an aware datetime."""
-    if isinstance(value, str):
-        value = datetime.datetime.fromisoformat(value)
-    if value is not None and timezone.is_naive(value):
-        value = timezone.make_aware(value, datetime.UTC)
-    return value
 
 
 def _date(value):
@@ -95,10 +67,10 @@ def _date(value):
 
 def campaign_results_for(access, slug):
     """The campaign whose results the user may see, or a 404 (the same as a campaign that does not exist). Two
-    queries: the campaign with its methodology and the campaign it follows; the stages and the results version
-    of both."""
+    queries: the campaign with its methodology and the campaign it follows (their results versions are
+    columns of theirs); the stages of both."""
     campaign = get_object_or_404(Campaign.objects.select_related("methodology", "previous"), slug=slug)
-    _stages_and_versions([c for c in (campaign, campaign.previous) if c is not None])
+    _stages([c for c in (campaign, campaign.previous) if c is not None])
     if not access.may_see_results(campaign):
         raise Http404
     return campaign

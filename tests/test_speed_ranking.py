@@ -119,4 +119,23 @@ def test_the_version_read_with_the_campaign_is_the_version(followed, world):  # 
     plain = Campaign.objects.get(pk=followed.pk)
     assert results.results_version(loaded) == results.results_version(plain)
     assert results.results_version(loaded.previous) == results.results_version(plain.previous)
-    assert results.results_version(loaded).startswith("3:") and ":-:" not in results.results_version(loaded)
+    assert results.results_version(loaded) != results.results_version(loaded.previous)
+
+
+def test_the_version_is_replaced_when_a_result_is_written_or_removed_and_only_then(followed):  # noqa: F811
+    def version():
+        return Campaign.objects.values_list("results_version", flat=True).get(pk=followed.pk)
+
+    first = version()
+    results_compute(campaign=followed)
+    unchanged = version()
+    submission = followed.submissions.filter(result__isnull=False).order_by("pk").first()
+    type(submission).objects.filter(pk=submission.pk).update(status=type(submission).Status.RETURNED)
+    results_compute(campaign=followed)
+    removed = version()
+    type(submission).objects.filter(pk=submission.pk).update(status=type(submission).Status.FINALIZED)
+    results_compute(campaign=followed)
+    written = version()
+
+    assert unchanged == first
+    assert len({first, removed, written}) == 3
