@@ -295,6 +295,9 @@ class Response(models.Model):
     municipality = models.ForeignKey("municipalities.Municipality", models.PROTECT, related_name="survey_responses")
     role = models.CharField(_("respondent"), max_length=16, choices=Respondent)
     release = models.PositiveIntegerField(_("publication step"), null=True, blank=True, editable=False)
+    # The answers of a response waiting for its publication step, [[question id, value, number, text], …]: they
+    # become answer rows only when the step publishes them under a new key, so each answer is written once.
+    pending = models.JSONField(_("answers waiting for publication"), null=True, blank=True, editable=False)
 
     objects = ResponseQuerySet.as_manager()
 
@@ -312,7 +315,9 @@ class ResponseAnswer(models.Model):
     a multiple-choice question), the number also in `number`, free text in `text`."""
 
     response = models.ForeignKey(Response, models.CASCADE, related_name="answers")
-    question = models.ForeignKey(Question, models.PROTECT, related_name="answers")
+    # No index of its own: the index on (question, value) serves every lookup by question, and each answer row
+    # written costs one index less.
+    question = models.ForeignKey(Question, models.PROTECT, related_name="answers", db_index=False)
     value = models.CharField(max_length=64, blank=True)
     number = models.IntegerField(null=True, blank=True)
     text = models.TextField(blank=True)

@@ -521,12 +521,6 @@ def answer_rows(questions, answers):
             yield (q.pk, value, None, "")
 
 
-def answers_insert(response, rows):
-    """All the answers of a response in one INSERT statement. Building ~30 model objects for bulk_create
-    was a third of the cost of a submission; this is the same rows without them."""
-    _answers_insert([(response.pk, *row) for row in rows])
-
-
 INSERT_BATCH = 1000  # rows per INSERT: well under SQLite's limit of parameters of one statement
 
 
@@ -568,10 +562,10 @@ def response_submit(*, invitation, questions, submitted, page_questions, secret=
         questionnaire_id=questions[0].questionnaire_id,
         municipality_id=municipality_id,
         role=invitation.role,
+        pending=[list(row) for row in answer_rows(questions, merged)],
     )
-    rows = list(answer_rows(questions, merged))
     with transaction.atomic():
-        if not _submission_write(invitation, response, rows):
+        if not _submission_write(invitation, response):
             raise AlreadySubmitted(
                 _("This questionnaire has already been submitted; a second submission is not accepted.")
             )
@@ -579,15 +573,15 @@ def response_submit(*, invitation, questions, submitted, page_questions, secret=
     return response
 
 
-def _submission_write(invitation, response, rows):
+def _submission_write(invitation, response):
     """The writes of a submission, in the caller's transaction: the invitation marked completed if it was not
-    (whether it was is the return value: nothing else is written otherwise), the response and its answers, and the
-    draft deleted — the only tie between these answers and the token goes with the submission."""
+    (whether it was is the return value: nothing else is written otherwise), the response with its answers
+    waiting in it, and the draft deleted — the only tie between these answers and the token goes with the
+    submission."""
     won = Invitation.objects.filter(pk=invitation.pk, completed=False).update(completed=True, opened=True)
     if not won:
         return False
     response.save(force_insert=True)
-    answers_insert(response, rows)
     Draft.objects.filter(invitation=invitation).delete()
     return True
 
@@ -615,10 +609,9 @@ def responses_release(*, campaign_id, municipality_id, role):
     PUBLICATION_STEP of them wait. The step's responses and answers are written anew under fresh random keys
     and in a random order: neither a key nor the place of a row tells which came first. Returns the number
     published (0 while fewer wait). Runs inside the caller's transaction, in plain statements rather than a model
-    object per row: one reads the group's waiting responses and last step; a release then deletes the old answers
-    (reading them at once), deletes the old responses and inserts the new ones and their answers."""
+    object per row: one reads the group's waiting responses and last step; a release then deletes the waiting
+    responses (reading their answers at once) and inserts the new ones and their answer rows."""
     _lock_group(campaign_id, municipality_id, role)
-    answer_table = connection.ops.quote_name(ResponseAnswer._meta.db_table)
     response_table = connection.ops.quote_name(Response._meta.db_table)
     group = "campaign_id = %s AND municipality_id = %s AND role = %s"
     with connection.cursor() as cursor:
@@ -637,15 +630,12 @@ def responses_release(*, campaign_id, municipality_id, role):
     in_ids = ", ".join(["%s"] * len(old_ids))
     answers = {}
     with connection.cursor() as cursor:
-        # Rewritten, not lost: the same answers under new keys (the old rows go in the same transaction).
-        cursor.execute(
-            f"DELETE FROM {answer_table} WHERE response_id IN ({in_ids}) "
-            "RETURNING response_id, question_id, value, number, text",
-            old_ids,
-        )
-        for response_id, *row in cursor.fetchall():
-            answers.setdefault(_uuid_hex(response_id), []).append(row)
-        cursor.execute(f"DELETE FROM {response_table} WHERE id IN ({in_ids})", old_ids)
+        # Rewritten, not lost: the waiting answers become rows under new keys (the old rows go in the same
+        # transaction).
+        cursor.execute(f"DELETE FROM {response_table} WHERE id IN ({in_ids}) RETURNING id, pending", old_ids)
+        for response_id, pending in cursor.fetchall():
+            pending = json.loads(pending) if isinstance(pending, str) else pending  # SQLite gives the text
+            answers[_uuid_hex(response_id)] = [tuple(row) for row in pending or ()]
     shuffle = secrets.SystemRandom().shuffle
     shuffle(waiting)
     published, rows = [], []

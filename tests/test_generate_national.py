@@ -121,7 +121,7 @@ def fingerprint(slug):
             "emailed_at",
             "reminded_at",
         ),  # fmt: skip
-        "responses": digest(responses, "id", "municipality__code", "role", "release"),
+        "responses": digest(responses, "id", "municipality__code", "role", "release", "pending"),
         "response_answers": digest(
             ResponseAnswer.objects.filter(response__in=responses),
             "response_id",
@@ -210,11 +210,13 @@ def test_survey_answers_are_valid_and_anonymous(db):
         .order_by("pk")
         .values_list("response_id", "question__code", "question__kind", "value", "number", "text")
     ):
-        answers = given.setdefault(response_id, {})
-        if kind == A.MULTIPLE:
-            answers.setdefault(code, []).append(value)
-        else:
-            answers[code] = number if kind == A.NUMBER else text if kind == A.TEXT else value
+        _put(given.setdefault(response_id, {}), code, kind, value, number, text)
+    by_id = {q.pk: q for qs in questions.values() for q in qs}
+    for response in responses.filter(release__isnull=True):  # waiting: the answers are kept in the response
+        assert not ResponseAnswer.objects.filter(response=response).exists()
+        for question_id, value, number, text in response.pending:
+            q = by_id[question_id]
+            _put(given.setdefault(response.pk, {}), q.code, q.kind, value, number, text)
     for response in responses:
         qs, answers = questions[response.questionnaire_id], given[response.pk]
         assert response.questionnaire.role == response.role
@@ -222,6 +224,13 @@ def test_survey_answers_are_valid_and_anonymous(db):
         assert all(A.parse_stored(by_code[code], value) == (value, None) for code, value in answers.items())
         assert A.visible_answers(qs, answers) == answers
         assert A.missing(qs, answers) == []
+
+
+def _put(answers, code, kind, value, number, text):
+    if kind == A.MULTIPLE:
+        answers.setdefault(code, []).append(value)
+    else:
+        answers[code] = number if kind == A.NUMBER else text if kind == A.TEXT else value
 
 
 def test_the_same_seed_gives_the_same_rows_and_a_taken_slug_is_refused(db):

@@ -376,9 +376,7 @@ def test_the_coordinator_replaces_a_schools_links_once_a_day(
 def test_a_published_step_is_written_anew_in_a_random_order(survey_campaign, world, seven_schools):
     for i, school in enumerate(seven_schools[:2]):
         _answer(survey_campaign, school, seed=i)
-    waiting = {
-        r.pk: sorted(r.answers.values_list("question_id", "value", "number", "text")) for r in Response.objects.all()
-    }
+    waiting = {r.pk: sorted(map(tuple, r.pending)) for r in Response.objects.all()}
     assert Response.objects.waiting().count() == 2
 
     _answer(survey_campaign, seven_schools[2], seed=2)
@@ -388,6 +386,7 @@ def test_a_published_step_is_written_anew_in_a_random_order(survey_campaign, wor
     assert not {r.pk for r in published} & set(waiting)  # new keys: the old ones were the order of arrival
     stored = [sorted(r.answers.values_list("question_id", "value", "number", "text")) for r in published]
     assert all(answers in stored for answers in waiting.values())
+    assert all(r.pending is None for r in published)
 
 
 def test_nothing_stored_names_the_school_or_the_moment(survey_campaign, world, seven_schools):
@@ -396,7 +395,8 @@ def test_nothing_stored_names_the_school_or_the_moment(survey_campaign, world, s
 
     for response in Response.objects.all():
         row = {f.name: getattr(response, f.attname) for f in Response._meta.concrete_fields}
-        assert set(row) == {"id", "campaign", "questionnaire", "municipality", "role", "release"}
+        assert set(row) == {"id", "campaign", "questionnaire", "municipality", "role", "release", "pending"}
+        assert all(len(answer) == 4 for answer in row["pending"] or ())  # question, value, number, text
     invitation_fields = {f.name for f in Invitation._meta.concrete_fields}
     assert not invitation_fields & {"completed_at", "opened_at", "submitted_on"}
     assert Invitation.objects.filter(completed=True).count() == 3
