@@ -123,8 +123,9 @@ def link_refusal(url):
     return None
 
 
-def parse_links(text):
-    """One URL per line → a clean list, or CollectionError naming the bad line."""
+def parse_links(text, maximum=MAX_LINKS, too_many=None):
+    """One URL per line → a clean list, or CollectionError naming the bad line. At most `maximum` links; `too_many`
+    is the message when there are more (by default the one of a criterion's links)."""
     links = []
     for number, raw in enumerate((text or "").splitlines(), start=1):
         url = raw.strip()
@@ -147,8 +148,8 @@ def parse_links(text):
             )
         if url not in links:
             links.append(url)
-    if len(links) > MAX_LINKS:
-        raise CollectionError(_("At most %(max)s links per criterion.") % {"max": MAX_LINKS})
+    if len(links) > maximum:
+        raise CollectionError(too_many or _("At most %(max)s links per criterion.") % {"max": maximum})
     return links
 
 

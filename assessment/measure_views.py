@@ -135,32 +135,43 @@ def measure_remove(request, slug, code, pk):
     return _back(slug, code, "#measures")
 
 
-@login_required
-@require_POST
-def measure_plan_submit(request, slug, code):
+def _plan_move(request, slug, code, *, allowed, move, done):
+    """A move of the whole plan (submitted, approved): who may make it, the service, the message when it is made."""
     access, submission = _submission(request, slug, code)
-    access.require(access.can_fill_forms(submission.municipality_id))
+    access.require(allowed(access, submission))
     try:
-        measures.plan_submit(plan=_plan(submission), by=request.user, access=access)
+        move(plan=_plan(submission), by=request.user, access=access)
     except MeasureError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("The plan is submitted. Your regional coordinator has been notified."))
+        messages.success(request, done)
     return _back(slug, code)
+
+
+@login_required
+@require_POST
+def measure_plan_submit(request, slug, code):
+    return _plan_move(
+        request,
+        slug,
+        code,
+        allowed=lambda access, submission: access.can_fill_forms(submission.municipality_id),
+        move=measures.plan_submit,
+        done=_("The plan is submitted. Your regional coordinator has been notified."),
+    )
 
 
 @login_required
 @require_POST
 def measure_plan_approve(request, slug, code):
-    access, submission = _submission(request, slug, code)
-    access.require(access.can_manage_region(submission.municipality.region_id))
-    try:
-        measures.plan_approve(plan=_plan(submission), by=request.user, access=access)
-    except MeasureError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("The plan is approved; the organizer has been notified."))
-    return _back(slug, code)
+    return _plan_move(
+        request,
+        slug,
+        code,
+        allowed=lambda access, submission: access.can_manage_region(submission.municipality.region_id),
+        move=measures.plan_approve,
+        done=_("The plan is approved; the organizer has been notified."),
+    )
 
 
 @login_required

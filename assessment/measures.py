@@ -23,8 +23,8 @@ from assessment.collection import (
     CONTENT_TYPES,
     CollectionError,
     coordinators,
-    link_refusal,
     organizers_of,
+    parse_links,
     plain_text,
     validate_upload,
 )
@@ -546,30 +546,16 @@ def plan_return(*, plan, by, access, reason, today=None):
 
 
 def progress_links(text):
-    """One web address per line → a clean list, or MeasureError naming the bad line (collection.link_refusal)."""
-    links = []
-    for number, raw in enumerate((text or "").splitlines(), start=1):
-        url = raw.strip()
-        if not url:
-            continue
-        refusal = link_refusal(url)
-        if refusal == "long":
-            raise MeasureError(_("Line %(n)s: the link is too long.") % {"n": number})
-        if refusal == "web":
-            raise MeasureError(
-                _("Line %(n)s: «%(url)s» is not a web address; links must start with http:// or https://.")
-                % {"n": number, "url": url[:80]}
-            )
-        if refusal == "internal":
-            raise MeasureError(
-                _("Line %(n)s: «%(url)s» points to an internal address; give a link to a public web page.")
-                % {"n": number, "url": url[:80]}
-            )
-        if url not in links:
-            links.append(url)
-    if len(links) > MAX_PROGRESS_LINKS:
-        raise MeasureError(_("At most %(max)s links in one report.") % {"max": MAX_PROGRESS_LINKS})
-    return links
+    """One web address per line → a clean list, or MeasureError naming the bad line: the rules of a form's links
+    (collection.parse_links), at most MAX_PROGRESS_LINKS of them."""
+    try:
+        return parse_links(
+            text,
+            MAX_PROGRESS_LINKS,
+            _("At most %(max)s links in one report.") % {"max": MAX_PROGRESS_LINKS},
+        )
+    except CollectionError as exc:
+        raise MeasureError(exc.message) from None
 
 
 def _file_fields(plan, upload):
