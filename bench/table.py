@@ -70,6 +70,22 @@ ROWS = [
         (">=", 0.8, "ratio"),
     ),
     (
+        "ranking JSON, 2,400 rows (br)",
+        "reports_ranking_json_rps",
+        "req/s",
+        "cheapest signed-in page",
+        "reports_signed_in_rps",
+        None,
+    ),
+    (
+        "cheapest signed-in page (session and user only)",
+        "reports_signed_in_rps",
+        "req/s",
+        "static file, same size (br)",
+        "reports_static_json_rps",
+        None,
+    ),
+    (
         "ranking JSON, 2,400 rows (raw)",
         "reports_ranking_json_raw_rps",
         "req/s",

@@ -63,6 +63,8 @@ def database(url, sqlite_path):
         raise ConfigError(f"DATABASE_URL не разобран: {exc} (malformed DATABASE_URL)") from None
     if config["ENGINE"].endswith("sqlite3"):
         config["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    elif config["ENGINE"].endswith("postgresql"):
+        config["ENGINE"] = "config.postgresql"  # Django's, checking an idle connection only (config/postgresql)
     elif not config.get("NAME"):
         raise ConfigError("DATABASE_URL: не указано имя базы данных (database name missing)")
     return config

@@ -9,9 +9,13 @@ threads = int(os.environ.get("GUNICORN_THREADS") or 1)
 timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 60)
 graceful_timeout = 30
 keepalive = 5
-# Recycle workers now and then so that a slow leak never becomes an outage.
-max_requests = 2000
-max_requests_jitter = 200
+# The application is loaded once, in the master (config/wsgi.py warms it up), and each worker is forked from it:
+# a worker started again serves at once instead of importing the views and catalogues on its first request.
+preload_app = True
+# Recycle workers now and then so that a slow leak never becomes an outage: at full load every few minutes (a
+# worker answers a few hundred requests a second), not every few seconds.
+max_requests = 20000
+max_requests_jitter = 2000
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -345,3 +345,35 @@ def test_a_database_error_that_is_no_outage_still_ends_the_worker(db, settings, 
         worker.run()
 
     assert claim.call_count == 3
+
+
+# --- the health check of a kept connection (config/postgresql) --------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_connection_is_checked_only_after_it_was_idle_and_a_dead_one_is_replaced(transactional_db):
+    from django.db import connections
+
+    from config.postgresql import base
+
+    connection = connections["default"]
+    if connection.vendor != "postgresql":
+        pytest.skip("the health check is PostgreSQL's")
+    assert isinstance(connection, base.DatabaseWrapper)
+    connection.ensure_connection()
+    connection.health_check_enabled = True
+    with connection.cursor() as cursor:  # in use: no check before the next request's first query
+        cursor.execute("SELECT 1")
+    with mock.patch.object(connection, "is_usable", return_value=True) as checked:
+        connection.close_if_unusable_or_obsolete()  # a request starts
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    assert checked.call_count == 0
+
+    dead = connection.connection
+    connection.used_at -= base.IDLE_BEFORE_CHECK + 0.5  # idle since: checked, found dead, replaced
+    with mock.patch.object(connection, "is_usable", return_value=False) as checked:
+        connection.close_if_unusable_or_obsolete()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    assert checked.call_count == 1 and connection.connection is not dead

@@ -1,6 +1,7 @@
 """Start-up: production refuses to start half-configured, and says why in one line."""
 
 import os
+import runpy
 import subprocess
 import sys
 
@@ -143,3 +144,18 @@ def test_a_negative_proxy_count_is_one_clear_line():
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "PROXY_COUNT" in result.stderr
+
+
+def test_gunicorn_forks_warm_workers_from_a_preloaded_master():
+    conf = runpy.run_path(str(settings.BASE_DIR / "config" / "gunicorn.conf.py"))
+    # A fresh interpreter: what the master holds once config.wsgi is loaded, before any request.
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, config.wsgi; print('reports.views' in sys.modules)"],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()[-1]
+
+    assert conf["preload_app"] is True and conf["max_requests"] >= 10_000
+    assert loaded == "True"
