@@ -577,12 +577,31 @@ def _submission_write(invitation, response):
     """The writes of a submission, in the caller's transaction: the invitation marked completed if it was not
     (whether it was is the return value: nothing else is written otherwise), the response with its answers
     waiting in it, and the draft deleted — the only tie between these answers and the token goes with the
-    submission."""
-    won = Invitation.objects.filter(pk=invitation.pk, completed=False).update(completed=True, opened=True)
-    if not won:
-        return False
-    response.save(force_insert=True)
-    Draft.objects.filter(invitation=invitation).delete()
+    submission. Plain statements, as the publication step's: the same three through the ORM were a fifth of a
+    worker's samples (py-spy under make bench), most of it compiling them."""
+    table = connection.ops.quote_name
+    pending = Response._meta.get_field("pending").get_db_prep_value(response.pending, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table(Invitation._meta.db_table)} SET completed = %s, opened = %s WHERE id = %s AND NOT completed",
+            [True, True, invitation.pk],
+        )
+        if cursor.rowcount != 1:
+            return False
+        cursor.execute(
+            f"INSERT INTO {table(Response._meta.db_table)} "
+            "(id, campaign_id, questionnaire_id, municipality_id, role, release, pending) "
+            "VALUES (%s, %s, %s, %s, %s, NULL, %s)",
+            [
+                _db_id(response.id),
+                response.campaign_id,
+                response.questionnaire_id,
+                response.municipality_id,
+                response.role,
+                pending,
+            ],
+        )
+        cursor.execute(f"DELETE FROM {table(Draft._meta.db_table)} WHERE invitation_id = %s", [invitation.pk])
     return True
 
 
