@@ -166,7 +166,12 @@ def invitation_by_token(token):
         LEFT JOIN {t[Draft]} d ON d.invitation_id = i.id
         WHERE i.token = %s"""
     with connection.cursor() as cursor:
-        cursor.execute(sql, [Stage.SURVEYS.value, token])
+        # Planning this join took ten times executing it (EXPLAIN ANALYZE: 0.35 ms against 0.03 ms), on every
+        # survey request: on PostgreSQL it is prepared once per connection (config/postgresql).
+        if hasattr(connection, "execute_prepared"):
+            connection.execute_prepared(cursor, "survey_invitation_by_token", sql, [Stage.SURVEYS.value, token])
+        else:
+            cursor.execute(sql, [Stage.SURVEYS.value, token])
         row = cursor.fetchone()
     if row is None:
         return None

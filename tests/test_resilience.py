@@ -377,3 +377,27 @@ def test_a_kept_connection_is_checked_only_after_it_was_idle_and_a_dead_one_is_r
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     assert checked.call_count == 1 and connection.connection is not dead
+
+
+def test_a_prepared_statement_is_prepared_once_per_connection_and_again_on_a_new_one(transactional_db):
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    connection = connections["default"]
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    sql = "SELECT %s::int + %s::int"
+
+    def run():
+        with CaptureQueriesContext(connection) as captured, connection.cursor() as cursor:
+            connection.execute_prepared(cursor, "test_sum", sql, [2, 3])
+            value = cursor.fetchone()[0]
+        return value, [q["sql"].split(" ", 1)[0] for q in captured.captured_queries]
+
+    first, again = run(), run()
+    connection.close()
+    reconnected = run()
+
+    assert first == (5, ["PREPARE", "EXECUTE"])
+    assert again == (5, ["EXECUTE"])
+    assert reconnected == (5, ["PREPARE", "EXECUTE"])
