@@ -219,10 +219,13 @@ class Invitation(models.Model):
     The links travel from the region (coordinator or operator) to the school's own address; nobody appointed
     to the school's municipality may hold them (Access.may_hold_survey_links)."""
 
-    campaign = models.ForeignKey(Campaign, models.CASCADE, related_name="survey_invitations")
+    # Every submission updates its invitation, and such an update writes an entry into each of its indexes: no
+    # index of the campaign alone (the two below start with it) and none for LIKE on the token (a UniqueConstraint,
+    # not unique=True, which on PostgreSQL adds one).
+    campaign = models.ForeignKey(Campaign, models.CASCADE, related_name="survey_invitations", db_index=False)
     school = models.ForeignKey("municipalities.School", models.PROTECT, related_name="survey_invitations")
     role = models.CharField(_("respondent"), max_length=16, choices=Respondent)
-    token = models.CharField(max_length=64, unique=True, editable=False)
+    token = models.CharField(max_length=64, editable=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     opened = models.BooleanField(_("opened"), default=False)
     completed = models.BooleanField(_("answered"), default=False)
@@ -238,6 +241,7 @@ class Invitation(models.Model):
         ordering = ["campaign", "school", "role"]
         constraints = [
             models.UniqueConstraint(fields=["campaign", "school", "role"], name="survey_invitation_unique"),
+            models.UniqueConstraint(fields=["token"], name="survey_invitation_token_unique"),
         ]
         indexes = [models.Index(fields=["campaign", "completed"])]
 
@@ -290,7 +294,8 @@ class Response(models.Model):
     publication step it was published in (empty while it waits for PUBLICATION_STEP responses of its group)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    campaign = models.ForeignKey(Campaign, models.PROTECT, related_name="survey_responses")
+    # No index of the campaign alone: the (campaign, municipality, role, release) index below starts with it.
+    campaign = models.ForeignKey(Campaign, models.PROTECT, related_name="survey_responses", db_index=False)
     questionnaire = models.ForeignKey(Questionnaire, models.PROTECT, related_name="responses")
     municipality = models.ForeignKey("municipalities.Municipality", models.PROTECT, related_name="survey_responses")
     role = models.CharField(_("respondent"), max_length=16, choices=Respondent)
