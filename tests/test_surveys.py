@@ -592,3 +592,31 @@ def test_the_coordinators_dashboard_shows_the_live_response_rate(survey_campaign
 
     assert reverse("survey_region", args=[survey_campaign.slug, "43"]) in page
     assert "Опрос школ" in page
+
+
+def test_a_submission_is_a_fixed_few_statements_prepared_on_postgresql(invitation, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _questions, answers = _complete(invitation.campaign, invitation.role)
+    client.get(reverse("survey", args=[invitation.token]))  # questions cached, as after the first page
+
+    with CaptureQueriesContext(connection) as captured:
+        response = _submit(client, invitation, answers)
+
+    statements = [q["sql"] for q in captured.captured_queries]
+    # Beside the transaction (a savepoint inside the test's) and the first PREPARE of each statement: the
+    # invitation, completed, the response, the draft gone, the group's lock (PostgreSQL) and its waiting
+    # responses; nothing per question or per answer.
+    work = [s for s in statements if not s.startswith(("SAVEPOINT", "RELEASE", "PREPARE"))]
+    assert response.status_code == 302
+    assert len(work) <= 6, work
+    if connection.vendor == "postgresql":
+        named = {s.split(" ")[1] for s in statements if s.startswith(("EXECUTE", "PREPARE"))}
+        assert {
+            "survey_invitation_by_token",
+            "survey_invitation_complete",
+            "survey_response_insert",
+            "survey_draft_delete",
+            "survey_group_waiting",
+        } <= named
