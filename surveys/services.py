@@ -652,12 +652,12 @@ def responses_release(*, campaign_id, municipality_id, role):
             f"SELECT id, questionnaire_id, (SELECT MAX(release) FROM {response_table} WHERE {group}) "
             f"FROM {response_table} WHERE {group} AND release IS NULL",
             [campaign_id, municipality_id, role] * 2,
-            prepared="survey_group_waiting",
         )
         found = cursor.fetchall()
     if len(found) < PUBLICATION_STEP:
         return 0
     step = (found[0][2] or 0) + 1
+    _plan_for_growth()
     waiting = [(_uuid_hex(pk), questionnaire_id) for pk, questionnaire_id, _last in found]
     old_ids = [pk for pk, _q, _last in found]
     in_ids = ", ".join(["%s"] * len(old_ids))
@@ -686,6 +686,17 @@ def responses_release(*, campaign_id, municipality_id, role):
         )
     _answers_insert(rows)
     return len(published)
+
+
+def _plan_for_growth():
+    """A release deletes the group's waiting responses, and PostgreSQL checks for each that no answer row refers to
+    it (the foreign key, at commit). That check is planned once per connection and kept: planned while the answer
+    table was small it scans the whole table, tens of thousands of rows by mid-campaign, on every release until
+    the connection closes (make bench: 5 ms of the database's CPU per submission). Planned for each release, it
+    uses the index on the answers' response."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL plan_cache_mode = force_custom_plan")
 
 
 def _uuid_hex(value):
