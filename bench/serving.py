@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-WORKERS = 2
+WORKERS = int(os.environ.get("BENCH_WORKERS") or 2)
 SECRET_KEY = "bench-secret-key-" + "x" * 48  # the server's; sessions made by a benchmark are signed with it
 
 
