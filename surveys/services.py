@@ -692,11 +692,12 @@ def responses_release(*, campaign_id, municipality_id, role):
 @contextmanager
 def _checked_as_the_tables_are_now(cursor):
     """Deleting a waiting response, PostgreSQL checks that no answer row refers to it (the foreign key) with a
-    plan it keeps per connection: made while the answer table was small, that plan scans the whole table, tens of
-    thousands of rows by mid-campaign, on every release until the connection closes (make bench: 5 ms of the
-    database's CPU per submission). Around the delete, the checks run at once and are planned for the tables as
-    they are now (the index on the answers' response); then the deferred checks and the kept plans are back, for the
-    answer rows inserted next (planned anew, their hundred checks were a third of the database's CPU)."""
+    plan it keeps per connection: made while the answer table was small, that plan scans the whole table on every
+    release until the connection closes (a minute: CONN_MAX_AGE), and when a survey opens the table grows by tens
+    of thousands of rows in that minute (make bench: 5 ms of the database's CPU per submission). Around the
+    delete, the checks run at once, planned for the tables as they are now (the index on the answers' response);
+    then the checks are deferred again and the kept plans used, for the answer rows inserted next (planned anew,
+    their hundred checks were a third of the database's CPU)."""
     if connection.vendor != "postgresql":
         yield
         return
