@@ -3,7 +3,8 @@ scoring and reviewing for each role (reports.home puts the parts together)."""
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import gettext as _
@@ -17,6 +18,7 @@ from assessment.models import (
     Campaign,
     CampaignStage,
     Criterion,
+    Participation,
     ReviewAssignment,
     Stage,
     StatusChange,
@@ -32,7 +34,12 @@ def visible_campaigns(access):
         Prefetch("stages", queryset=CampaignStage.objects.order_by("starts_on"))
     )
     campaigns = campaigns.filter(pk__in=campaigns_for(access).values("pk"))
-    return list(campaigns.annotate(participant_count=Count("participations", distinct=True)))
+    # Counted per campaign through the participation index: a join and COUNT(DISTINCT …) over every participation
+    # of every campaign took 60 ms of a ministry's home page on the national data.
+    participants = (
+        Participation.objects.filter(campaign=OuterRef("pk")).order_by().values("campaign").annotate(n=Count("pk"))
+    )
+    return list(campaigns.annotate(participant_count=Coalesce(Subquery(participants.values("n")), 0)))
 
 
 def _date(day):

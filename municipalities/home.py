@@ -8,7 +8,7 @@ from django.db.models import Count, Prefetch, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from municipalities.models import MUNICIPAL_ROLES, Appointment, Municipality, Region, Role
+from municipalities.models import MUNICIPAL_ROLES, Appointment, Municipality, Region, Role, School
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,11 @@ def _organized(access):
     return {"my_municipalities": municipalities, "my_coordinators": coordinators.select_related("user", "region")}
 
 
+def _per_region(rows, path):
+    """{region id: how many of `rows`}, `path` leading from a row to its region."""
+    return dict(rows.order_by().values_list(path).annotate(n=Count("pk")))
+
+
 def territory_home(access):
     """The territory each role of the user answers for, as the home page's context."""
     context = {}
@@ -100,11 +105,17 @@ def territory_home(access):
     if access.is_expert:
         context["expert_regions"] = Region.objects.filter(pk__in=access.expert_home_region_ids)
     if access.is_national:
-        context["national_regions"] = list(
-            Region.objects.annotate(
-                municipality_count=Count("municipalities", distinct=True),
-                participant_count=Count("municipalities__participations", distinct=True),
-                school_count=Count("municipalities__schools", distinct=True),
-            ).order_by("code")
-        )
+        # Each count grouped on its own: joined together, the municipalities, their participations and their
+        # schools multiplied into tens of thousands of rows to count distinct (14 ms of the page, national data).
+        participations = Municipality._meta.get_field("participations").related_model.objects
+        counts = {
+            "municipality_count": _per_region(Municipality.objects, "region"),
+            "participant_count": _per_region(participations, "municipality__region"),
+            "school_count": _per_region(School.objects, "municipality__region"),
+        }
+        regions = list(Region.objects.order_by("code"))
+        for region in regions:
+            for name, per_region in counts.items():
+                setattr(region, name, per_region.get(region.pk, 0))
+        context["national_regions"] = regions
     return context

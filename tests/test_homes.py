@@ -170,6 +170,30 @@ def test_the_ministry_sees_the_latest_published_results_first(followed, world, c
     assert "level-bar" in html
 
 
+def test_the_ministrys_lead_is_made_once_per_results_version(followed, world, client):  # noqa: F811
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from assessment.models import new_results_version
+
+    def home():
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get(reverse("home")).content.decode()
+        return html, len(queries)  # counted now: the next request empties the log
+
+    cache.clear()
+    client.force_login(world.users["ministry"])
+    before, made = home()
+    Municipality.objects.filter(code="kirov").update(name="Город Киров (переименован)")
+    cached, kept = home()
+    Campaign.objects.filter(pk=followed.pk).update(results_version=new_results_version())  # as a recompute does
+    after, _queries = home()
+
+    assert "lead-results" in cached and kept < made - 5, (kept, made)
+    assert "переименован" not in cached and cached.count("kirov") == before.count("kirov")
+    assert "Город Киров (переименован)" in after
+
+
 def test_without_published_results_the_ministry_sees_no_results_lead(running, world, client):
     html = _home(client, world.users["ministry"])
 
