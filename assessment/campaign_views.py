@@ -13,12 +13,12 @@ from assessment.basis import basis_for, can_edit_document
 from assessment.calendar import stage_events
 from assessment.forms import CampaignDocumentForm, CampaignForm, MaterialForm
 from assessment.holidays import campaign_summer_stages, summer_stages
-from assessment.models import Campaign, CampaignStage, Material
+from assessment.models import Campaign, CampaignStage, Material, Submission
 from assessment.scope import campaigns_for, can_edit_material, materials_for, submissions_for
 from assessment.services import CampaignError, campaign_document_add, campaign_document_remove, campaign_save
 from municipalities import ical
 from municipalities.access import access_for
-from municipalities.models import Region
+from municipalities.models import LISTED_MUNICIPALITIES, Region
 
 
 def campaign_for(request, slug):
@@ -106,21 +106,23 @@ def campaign_edit(request, slug):
 def campaign_detail(request, slug):
     access, campaign = campaign_for(request, slug)
     today = timezone.localdate()
-    submissions = (
-        submissions_for(access)
-        .filter(campaign=campaign)
-        .select_related("municipality__region")
-        .order_by("municipality__region__code", "municipality__name")
-    )
+    submissions = submissions_for(access).filter(campaign=campaign)
+    summary = _region_summary(submissions)
     regions = {}
-    for submission in submissions:
-        regions.setdefault(submission.municipality.region, []).append(submission)
+    if sum(row["total"] for row in summary) <= LISTED_MUNICIPALITIES:
+        summary = None
+        listed = submissions.select_related("municipality__region").order_by(
+            "municipality__region__code", "municipality__name"
+        )
+        for submission in listed:
+            regions.setdefault(submission.municipality.region, []).append(submission)
     return render(
         request,
         "campaigns/detail.html",
         {
             "campaign": campaign,
             "regions": regions,
+            "region_summary": summary,
             "timeline": [
                 {"period": p, "current": p.starts_on <= today <= p.ends_on, "past": p.ends_on < today}
                 for p in campaign.stages.all()
@@ -131,9 +133,33 @@ def campaign_detail(request, slug):
             "basis": list(basis_for(access, campaign)),
             "can_add_basis": access.is_operator or access.is_coordinator,
             "summer": campaign_summer_stages(campaign, until_over_on=today),
-            "progress_regions": [r for r in regions if access.follows_region(r.pk)],
+            "progress_regions": [
+                r for r in ([row["region"] for row in summary] if summary else regions) if access.follows_region(r.pk)
+            ],
         },
     )
+
+
+def _region_summary(submissions):
+    """Per region of `submissions`, by code: {"region", "total", "statuses": [(status, label, n)]}, the statuses
+    in the order of the workflow. One query for the counts, one for the regions."""
+    counts = {}
+    for region_id, status, n in (
+        submissions.order_by().values_list("municipality__region", "status").annotate(n=Count("pk"))
+    ):
+        counts.setdefault(region_id, {})[status] = n
+    return [
+        {
+            "region": region,
+            "total": sum(counts[region.pk].values()),
+            "statuses": [
+                (status, label, counts[region.pk][status])
+                for status, label in Submission.Status.choices
+                if status in counts[region.pk]
+            ],
+        }
+        for region in Region.objects.filter(pk__in=counts).order_by("code")
+    ]
 
 
 @login_required

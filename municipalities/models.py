@@ -28,6 +28,11 @@ class MunicipalityQuerySet(models.QuerySet):
         return self.order_by("region__code", city_first, "name")
 
 
+# A page lists the municipalities of its scope one by one up to this many; beyond that (the ministry's 2,400) it
+# shows their regions, each linking to the region's own page, which lists them.
+LISTED_MUNICIPALITIES = 100
+
+
 class Municipality(models.Model):
     class Kind(models.TextChoices):
         CITY_DISTRICT = "city_district", _("urban district")

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST, require_safe
 from assessment.campaign_views import campaign_for
 from assessment.region_views import region_for
 from assessment.scope import submissions_for
-from municipalities.models import School
+from municipalities.models import LISTED_MUNICIPALITIES, School
 from municipalities.tabular import Column, Sheet, csv_response, xlsx_response
 from surveys import services, stats
 from surveys.answers import pages
@@ -46,6 +46,7 @@ def survey_overview(request, slug):
         {
             "campaign": campaign,
             "regions": regions,
+            "by_municipality": sum(len(r["municipalities"]) for r in regions) <= LISTED_MUNICIPALITIES,
             "total": stats.totals(regions),
             "state": services.survey_state(campaign),
             "period": services.survey_period(campaign),
