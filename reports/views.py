@@ -505,7 +505,6 @@ def _overview_changes(campaign, succession, region_rows):
     gains, losses = results.movers(campaign, succession)
     before = [(r.region.name, r.before.levels) for r in region_rows if r.before is not None]
     return {
-        "succession": succession,
         "chart_before": charts.stacked(before, results.LEVELS) if before else None,
         "gains": gains,
         "losses": losses,
@@ -530,6 +529,12 @@ def ministry_dashboard(request, slug):
         regions.append({"region": region, **p, "rank": by_region.get(region.pk)})
     labels = results.level_labels(campaign)
     ordered = results.ranking(campaign)
+    # The charts, the movers and the top and the bottom change only with the results: rendered once per results
+    # version (of this campaign and of the one compared), title and language, and computed only then.
+    overview_key = (
+        f"{campaign.pk}:{results.results_version(campaign)}:{results.succession_key(succession)}:"
+        f"{translation.get_language()}:{campaign.title}"
+    )
     return render(
         request,
         "reports/ministry.html",
@@ -537,12 +542,16 @@ def ministry_dashboard(request, slug):
             "campaign": campaign,
             "regions": regions,
             "region_rows": region_rows,
-            "chart": charts.stacked([(r.region.name, r.levels) for r in region_rows], results.LEVELS),
-            **_overview_changes(campaign, succession, region_rows),
+            "overview_key": overview_key,
+            "chart": SimpleLazyObject(
+                lambda: charts.stacked([(r.region.name, r.levels) for r in region_rows], results.LEVELS)
+            ),
+            "succession": succession,
+            "changes": SimpleLazyObject(lambda: _overview_changes(campaign, succession, region_rows)),
             "labels": labels,
             "levels": results.LEVELS,
-            "top": list(ordered[:10]),
-            "bottom": list(ordered.order_by("-rank_country", "municipality__name")[:10]),
+            "top": ordered[:10],
+            "bottom": ordered.order_by("-rank_country", "municipality__name")[:10],
             "jobs": ReportJob.objects.filter(campaign=campaign, region__isnull=False).select_related("region")[:50],
         },
     )

@@ -551,8 +551,8 @@ def test_the_regions_and_the_ministry_overview_show_the_change(followed, world, 
     kirov_region = next(r for r in regions.context["rows"] if r.region.code == "43")
     assert kirov_region.before is not None and kirov_region.before.levels["not_formed"] == 1
     assert next(r for r in regions.context["rows"] if r.region.code == "08").before is None
-    assert [r.municipality.code for r in overview.context["gains"]] == ["kumeny"]
-    assert [r.municipality.code for r in overview.context["losses"]] == ["kirov"]
+    assert [r.municipality.code for r in overview.context["changes"]["gains"]] == ["kumeny"]
+    assert [r.municipality.code for r in overview.context["changes"]["losses"]] == ["kirov"]
     html = overview.content.decode()
     assert "movers-up" in html and 'id="levels-before-title"' in html
 

@@ -7,6 +7,7 @@ from django.urls import reverse
 from assessment.models import Participation, Submission
 from municipalities.models import LISTED_MUNICIPALITIES, Municipality
 from tests.factories import SchoolFactory
+from tests.test_dynamics import followed  # noqa: F401
 
 
 @pytest.fixture
@@ -64,3 +65,28 @@ def test_the_survey_overview_of_the_whole_country_shows_regions_only(crowded, wo
     assert reverse("survey_municipality", args=[crowded.slug, "crowd-000"]) not in national
     assert reverse("survey_municipality", args=[crowded.slug, "kirov"]) not in national
     assert reverse("survey_municipality", args=[crowded.slug, "kirov"]) in few
+
+
+def test_the_overviews_charts_and_movers_are_made_once_per_results_version(followed, world, client):  # noqa: F811
+    from django.core.cache import cache
+
+    from assessment.models import Campaign, new_results_version
+
+    cache.clear()
+    url = reverse("ministry_dashboard", args=[followed.slug])
+    before = _page(client, world.users["ministry"], url)
+    Municipality.objects.filter(code="kirov").update(name="Город Киров (переименован)")
+    cached = _page(client, world.users["ministry"], url)
+    Campaign.objects.filter(pk=followed.pk).update(results_version=new_results_version())  # as a recompute does
+    after = _page(client, world.users["ministry"], url)
+
+    assert "movers-up" in before and "levels-before" in before
+    assert cached == before.replace(_csrf(before), _csrf(cached))
+    assert "Город Киров (переименован)" in after
+
+
+def _csrf(html):
+    """The masked CSRF token of the page's first form (a new mask on every response)."""
+    marker = 'name="csrfmiddlewaretoken" value="'
+    start = html.index(marker) + len(marker)
+    return html[start : html.index('"', start)]
