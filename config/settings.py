@@ -103,6 +103,8 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.database(env.text("DATABASE_URL"), BASE_DIR / "db.sqlite3")}
+# Off behind PgBouncer in transaction pooling: a statement prepared on one server connection is unknown to the next.
+DATABASES["default"]["PREPARED_STATEMENTS"] = env.flag("DATABASE_PREPARED_STATEMENTS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [

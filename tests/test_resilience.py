@@ -401,3 +401,21 @@ def test_a_prepared_statement_is_prepared_once_per_connection_and_again_on_a_new
     assert first == (5, ["PREPARE", "EXECUTE"])
     assert again == (5, ["EXECUTE"])
     assert reconnected == (5, ["PREPARE", "EXECUTE"])
+
+
+def test_behind_a_transaction_pooler_nothing_is_prepared(transactional_db, monkeypatch):
+    """DATABASE_PREPARED_STATEMENTS=0 (PgBouncer in transaction pooling): the statement is executed as it is."""
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    connection = connections["default"]
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    monkeypatch.setitem(connection.settings_dict, "PREPARED_STATEMENTS", False)
+
+    with CaptureQueriesContext(connection) as captured, connection.cursor() as cursor:
+        connection.execute_prepared(cursor, "test_plain_sum", "SELECT %s::int + %s::int", [2, 3])
+        value = cursor.fetchone()[0]
+
+    assert value == 5
+    assert [q["sql"] for q in captured.captured_queries] == ["SELECT 2::int + 3::int"]

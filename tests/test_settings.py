@@ -159,3 +159,13 @@ def test_gunicorn_forks_warm_workers_from_a_preloaded_master():
 
     assert conf["preload_app"] is True and conf["max_requests"] >= 10_000
     assert loaded == "True"
+
+
+def test_prepared_statements_are_turned_off_for_a_transaction_pooler():
+    probe = "from django.conf import settings; print(settings.DATABASES['default']['PREPARED_STATEMENTS'])"
+    default = manage("shell", "-c", probe, DEBUG="1")
+    pooled = manage("shell", "-c", probe, DEBUG="1", DATABASE_PREPARED_STATEMENTS="0")
+    bad = manage("check", DEBUG="1", DATABASE_PREPARED_STATEMENTS="maybe")
+
+    assert default.stdout.split()[-1] == "True" and pooled.stdout.split()[-1] == "False", pooled.stderr
+    assert bad.returncode != 0 and "DATABASE_PREPARED_STATEMENTS" in bad.stderr

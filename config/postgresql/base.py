@@ -26,7 +26,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def execute_prepared(self, cursor, name, sql, params):
         """Execute `sql` (with %s placeholders) as the statement `name`, prepared on this connection the first
         time: PostgreSQL plans a statement anew on every execution, which for a join of several tables can cost
-        ten times the execution itself. A PREPARE outlives a rolled-back transaction, as this set does."""
+        ten times the execution itself. A PREPARE outlives a rolled-back transaction, as this set does. Executed
+        plainly when the settings say PREPARED_STATEMENTS: False (a pooler that hands each transaction another
+        server connection)."""
+        if not self.settings_dict.get("PREPARED_STATEMENTS", True):
+            cursor.execute(sql, params)
+            return
         if name not in self.prepared:
             numbered = iter(range(1, len(params) + 1))
             cursor.execute(f"PREPARE {name} AS " + re.sub("%s", lambda _m: f"${next(numbered)}", sql))
