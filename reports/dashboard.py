@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
@@ -92,10 +92,7 @@ class LeadSlot:
     def __init__(self, access, campaign):
         self.access, self.campaign = access, campaign
         self.succession = results.succession_for(access, campaign)
-        self.key = (
-            f"{campaign.pk}:{results.results_version(campaign)}:{results.succession_key(self.succession)}:"
-            f"{translation.get_language()}:{campaign.title}"
-        )
+        self.key = results.fragment_key(campaign, self.succession)
 
     @cached_property
     def lead(self):

@@ -10,6 +10,7 @@ from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from assessment import dynamics, scoring
@@ -155,6 +156,12 @@ def succession_key(succession):
         return "-"
     previous = succession.previous
     return f"{previous.pk}:{results_version(previous)}:{succession.correspondence.fingerprint()}"
+
+
+def fragment_key(campaign, succession):
+    """The key of a page's part that shows the campaign's results as compared by `succession`: it changes with
+    those results, with the campaign's title and with the language."""
+    return f"{campaign.pk}:{results_version(campaign)}:{succession_key(succession)}:{get_language()}:{campaign.title}"
 
 
 def ranking(campaign, filters=None, succession=None):

@@ -529,12 +529,6 @@ def ministry_dashboard(request, slug):
         regions.append({"region": region, **p, "rank": by_region.get(region.pk)})
     labels = results.level_labels(campaign)
     ordered = results.ranking(campaign)
-    # The charts, the movers and the top and the bottom change only with the results: rendered once per results
-    # version (of this campaign and of the one compared), title and language, and computed only then.
-    overview_key = (
-        f"{campaign.pk}:{results.results_version(campaign)}:{results.succession_key(succession)}:"
-        f"{translation.get_language()}:{campaign.title}"
-    )
     return render(
         request,
         "reports/ministry.html",
@@ -542,7 +536,8 @@ def ministry_dashboard(request, slug):
             "campaign": campaign,
             "regions": regions,
             "region_rows": region_rows,
-            "overview_key": overview_key,
+            # The charts, the movers, the top and the bottom: rendered once per results (computed only then).
+            "overview_key": results.fragment_key(campaign, succession),
             "chart": SimpleLazyObject(
                 lambda: charts.stacked([(r.region.name, r.levels) for r in region_rows], results.LEVELS)
             ),
