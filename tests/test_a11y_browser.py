@@ -214,7 +214,13 @@ def focused(page):
 
 def tab(page, key="Tab"):
     page.keyboard.press(key)
-    return focused(page)
+    info = focused(page)
+    for _ in range(20):  # on a loaded machine the scroll to the focused element may land a few frames later
+        if info is None or info["inView"]:
+            break
+        page.wait_for_timeout(50)
+        info = focused(page)
+    return info
 
 
 def assert_focus_visible(info, where):
