@@ -105,14 +105,11 @@ RANKING_CACHE_SECONDS = 3600
 
 
 def _ranking_key(request, campaign, succession):
-    """The query without its page, and the cache key of what the page shows for it (results versions, language)."""
+    """The query without its page, and the cache key of what the page shows for it (results versions, title,
+    language: results.fragment_key; and the query)."""
     query = request.GET.copy()
     query.pop("page", None)
-    key = (
-        f"{campaign.pk}:{results.results_version(campaign)}:{results.succession_key(succession)}:"
-        f"{query.urlencode()}:{translation.get_language()}"
-    )
-    return query, key
+    return query, f"{results.fragment_key(campaign, succession)}:{query.urlencode()}"
 
 
 def _ranking_parts(campaign, filters, succession, base_key):
