@@ -126,6 +126,38 @@ def test_organizer_fills_reloads_is_refused_then_submits(transactional_db, page,
     assert not page.console_errors, page.console_errors
 
 
+def test_a_saved_block_does_not_push_the_focused_field_off_screen(page, live_server, world, campaign):
+    """The server's answer to an autosave redraws the block's link list; if it lands while the keyboard is
+    already further down, the focused field stays where it was instead of sliding below the window."""
+    login(page, live_server, "t-organizer", "correct-horse-9")
+    page.goto(f"{live_server.url}/campaigns/test-2026/m/kirov/mechanisms/1.1/")
+    held = []
+    page.route("**/criteria/1.1.1/save/", lambda route: held.append(route))
+    links = "\n".join(f"https://uo.example.ru/order-{n}.pdf" for n in range(6))
+    page.locator("#d-1\\.1\\.1").fill("Цели закреплены в приказе № 214")
+    page.locator("#c-1\\.1\\.1 textarea[data-field=links]").fill(links)
+    page.locator("#x-1\\.1\\.1").check()  # saves at once
+    for _ in range(50):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the block was not saved"
+    target = page.locator("#d-1\\.1\\.2")
+    target.focus()
+    # the field near the bottom of the window, the list being redrawn above it and in sight
+    page.evaluate(
+        "() => { const r = document.getElementById('d-1.1.2').getBoundingClientRect();"
+        " window.scrollBy({top: r.bottom - innerHeight + 20, behavior: 'instant'}); }"
+    )
+    before = target.bounding_box()["y"]
+    held[0].continue_()
+    page.locator("#c-1\\.1\\.1 [data-link-list] li").nth(5).wait_for()
+    after = target.bounding_box()["y"]
+    assert abs(after - before) < 1, (before, after)
+    assert page.evaluate("document.activeElement.id") == "d-1.1.2"
+    assert not page.console_errors, page.console_errors
+
+
 def test_a_draft_typed_offline_survives_and_is_sent_when_back(transactional_db, browser, live_server, world, campaign):
     context = browser.new_context(locale="ru-RU", viewport={"width": 1280, "height": 900})
     page = context.new_page()

@@ -71,7 +71,22 @@
     bar.parentElement.setAttribute("aria-valuenow", percent);
   }
 
+  // A saved block's link list may grow while the keyboard is already further down the page: keep the
+  // focused element where the person sees it instead of letting the new lines push it off screen.
+  function keepingFocusInPlace(change) {
+    var active = document.activeElement;
+    var before = active && active !== document.body ? active.getBoundingClientRect() : null;
+    change();
+    if (!before || before.bottom < 0 || before.top > window.innerHeight || !active.isConnected) return;
+    var shift = active.getBoundingClientRect().top - before.top;
+    if (shift) window.scrollBy({ top: shift, behavior: "instant" });
+  }
+
   function render(block, body) {
+    keepingFocusInPlace(function () { show(block, body); });
+  }
+
+  function show(block, body) {
     var badge = block.querySelector("[data-block-state]");
     if (badge && "complete" in body) {
       badge.textContent = body.complete ? gettext("complete") : gettext("in progress");
