@@ -115,8 +115,8 @@ def test_organizer_fills_reloads_is_refused_then_submits(transactional_db, page,
     analysis.locator("[data-field=problems]").fill("Данные собираются вручную")
     analysis.locator("[data-field=measures]").fill("Перейти на региональную систему")
     analysis.locator("[data-save-state]").filter(has_text="сохранено").wait_for()
-    page.locator("#c-1\\.1\\.2 [data-block-state]").filter(has_text="заполнен").wait_for()
-    page.wait_for_timeout(300)
+    for code in ("1\\.1\\.1", "1\\.1\\.2"):  # both saves confirmed before the page is left
+        page.locator(f"#c-{code} [data-block-state]").filter(has_text="заполнен").wait_for()
 
     page.goto(f"{live_server.url}/campaigns/test-2026/m/kirov/")
     page.get_by_role("button", name="Отправить").click()
