@@ -97,9 +97,8 @@ def scorecard_municipality_ids(access, campaign):
 
 
 def level_labels(campaign):
-    return {b.code: b.get_code_display() for b in campaign.methodology.level_bands.all()} or dict(
-        LevelBand.Level.choices
-    )
+    bands = campaign.methodology.level_bands.order_by("min_share")  # lowest first, without joining the methodology
+    return {b.code: b.get_code_display() for b in bands} or dict(LevelBand.Level.choices)
 
 
 def mechanisms_of(campaign):

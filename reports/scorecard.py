@@ -31,8 +31,6 @@ class Card:
     municipality: object
     submission: object
     result: object
-    criteria: list
-    points: dict
     labels: dict
     # Whose eyes the figures of other campaigns are for (municipalities.access.Access): the previous campaign
     # and the trend show only campaigns whose results they may see. None: published results only (a report).
@@ -41,6 +39,18 @@ class Card:
     @property
     def specs(self):
         return [scoring.CriterionSpec(c.code, c.mechanism.code, c.max_points) for c in self.criteria]
+
+    # The criteria and points are read when a figure is computed: a page whose figures are cached needs neither.
+    @cached_property
+    def criteria(self):
+        return criteria_of(self.campaign)
+
+    @cached_property
+    def points(self):
+        """{criterion code: final points}; empty before the result exists."""
+        if self.result is None:
+            return {}
+        return current_points([self.submission.pk], "final").get(self.submission.pk, {})
 
     @cached_property
     def succession(self):
@@ -54,12 +64,10 @@ class Card:
 
 
 def card_for(campaign, municipality, viewer=None):
-    submission = Submission.objects.filter(campaign=campaign, municipality=municipality).first()
-    result = Result.objects.filter(submission=submission).first() if submission else None
-    points = current_points([submission.pk], "final").get(submission.pk, {}) if result else {}
-    return Card(
-        campaign, municipality, submission, result, criteria_of(campaign), points, level_labels(campaign), viewer
-    )
+    # One row each (unique keys): by primary key, not the default order's joins.
+    submission = Submission.objects.filter(campaign=campaign, municipality=municipality).order_by("pk").first()
+    result = Result.objects.filter(submission=submission).order_by("pk").first() if submission else None
+    return Card(campaign, municipality, submission, result, level_labels(campaign), viewer)
 
 
 def comparison(card):

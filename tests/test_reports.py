@@ -201,6 +201,27 @@ def test_the_scorecard_shows_the_chart_levels_gap_and_every_point(finalized, wor
     assert page.context["recommendations"]
 
 
+def test_a_scorecard_shown_again_reads_neither_criteria_nor_scores(finalized, world, as_role):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    cache.clear()
+    client = as_role(world, "organizer")
+    url = reverse("scorecard", args=[finalized.slug, "kirov"])
+    with CaptureQueriesContext(connection) as first:
+        assert client.get(url).status_code == 200
+    with CaptureQueriesContext(connection) as again:
+        page = client.get(url)
+    tables = " ".join(q["sql"] for q in again.captured_queries)
+
+    assert page.status_code == 200 and "<svg" in page.content.decode()
+    assert '"assessment_score"' not in tables and '"assessment_criterion"' not in tables  # the figures are cached
+    assert len(again.captured_queries) < len(first.captured_queries)
+    # one row by its unique key: the default orders' joins (campaign, municipality) are not paid for
+    submission = next(q["sql"] for q in again.captured_queries if q["sql"].startswith('SELECT "assessment_submission"'))
+    assert "JOIN" not in submission
+
+
 def test_the_gap_criteria_really_lift_the_level(finalized):
     card = card_for(finalized, finalized.submissions.get(municipality__code="kumeny").municipality)
     from reports.scorecard import overall_gap

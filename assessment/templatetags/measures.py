@@ -22,7 +22,7 @@ def _access(context):
 @register.inclusion_tag("measures/_scorecard_link.html")
 def plan_link(campaign, municipality):
     """The button to the municipality's plan answering the campaign, with its state."""
-    plan = MeasurePlan.objects.filter(campaign=campaign, municipality=municipality).first()
+    plan = MeasurePlan.objects.filter(campaign=campaign, municipality=municipality).order_by("pk").first()
     return {"campaign": campaign, "municipality": municipality, "plan": plan}
 
 
@@ -34,6 +34,7 @@ def plan_effect(context, campaign, municipality):
     plan = (
         MeasurePlan.objects.filter(campaign_id=campaign.previous_id, municipality=municipality)
         .select_related("campaign", "municipality")
+        .order_by("pk")  # one plan (unique key): the default order would join for nothing
         .first()
     )
     if plan is None:
