@@ -268,7 +268,7 @@ def _touch(submission, now):
 @transaction.atomic
 def answer_save(*, submission, criterion, by, description, links_text, complete, version=None):
     """Save one criterion block: description, links and the "complete" mark, in one round trip."""
-    submission = Submission.objects.locked(submission.pk)
+    submission = Submission.objects.select_related("campaign").locked(submission.pk)
     _editable(submission)
     if criterion.mechanism.methodology_id != submission.campaign.methodology_id:
         raise CollectionError(_("This criterion belongs to another methodology."))
@@ -312,9 +312,10 @@ def answer_save(*, submission, criterion, by, description, links_text, complete,
             moved.append(link)
     EvidenceLink.objects.bulk_create(new_links)
     EvidenceLink.objects.bulk_update(moved, ["position"])
-    Answer.objects.filter(pk=answer.pk).update(
-        description=description, is_complete=bool(complete), updated_at=now, updated_by=by, version=F("version") + 1
-    )
+    # The row is locked (select_for_update above): the next version is known without reading it back.
+    answer.description, answer.is_complete, answer.updated_at, answer.updated_by = description, bool(complete), now, by
+    answer.version += 1
+    answer.save(update_fields=["description", "is_complete", "updated_at", "updated_by", "version"])
     _touch(submission, now)
     schedule_link_checks(
         EvidenceLink.objects.filter(answer=answer, url__in=[link.url for link in new_links]).values_list(
@@ -322,7 +323,6 @@ def answer_save(*, submission, criterion, by, description, links_text, complete,
         ),
         "saved",
     )
-    answer.refresh_from_db()
     return answer
 
 

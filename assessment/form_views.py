@@ -172,7 +172,7 @@ def _link_json(link, website):
     }
 
 
-def _answer_json(answer, submission):
+def _answer_json(answer, submission, criterion):
     state = collection.progress([submission.pk], submission.campaign.methodology_id)[submission.pk]
     website = submission.municipality.website
     return {
@@ -182,7 +182,7 @@ def _answer_json(answer, submission):
         "saved_at": timezone.localtime(answer.updated_at).strftime("%H:%M:%S") if answer.updated_at else "",
         "links": [_link_json(link, website) for link in answer.links.all()],
         "progress": {"done": state["done"], "total": state["total"], "percent": state["percent"]},
-        "mechanism": state["mechanisms"][answer.criterion.mechanism.code],
+        "mechanism": state["mechanisms"][criterion.mechanism.code],
     }
 
 
@@ -217,7 +217,7 @@ def answer_save(request, slug, code, criterion):
         return redirect(_criterion_anchor(slug, code, criterion))
     if not _wants_json(request):
         return redirect(_criterion_anchor(slug, code, criterion))
-    return JsonResponse(_answer_json(answer, submission))
+    return JsonResponse(_answer_json(answer, submission, criterion))
 
 
 @login_required

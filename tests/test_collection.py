@@ -354,6 +354,27 @@ def test_autosave_endpoint_answers_json_with_progress(campaign, world, as_role):
     assert body["progress"] == {"done": 1, "total": 81, "percent": 1}
 
 
+def test_autosave_reads_its_answer_once_and_answers_the_version_it_stored(campaign, world, as_role):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from assessment.models import Answer
+
+    client = as_role(world, "organizer")
+    data = {"description": "Цели в приказе № 214", "links": "https://uo.example.ru/214.pdf", "version": "0"}
+    client.post(save_url(), data, HTTP_ACCEPT="application/json")
+    with CaptureQueriesContext(connection) as queries:
+        body = client.post(save_url(), {**data, "version": "1"}, HTTP_ACCEPT="application/json").json()
+    sql = [q["sql"] for q in queries.captured_queries]
+
+    stored = Answer.objects.get(submission__municipality=world.municipality, criterion__code="1.1.1")
+    assert body["version"] == stored.version == 2 and stored.description == data["description"]
+    assert body["saved_at"] and [link["url"] for link in body["links"]] == [data["links"]]
+    assert sum(q.startswith('SELECT "assessment_answer"."id"') for q in sql) == 1  # locked once, not read back
+    assert sum(q.startswith('SELECT "assessment_criterion"."id"') for q in sql) == 1  # the view's, used throughout
+    assert sum(q.startswith('SELECT "assessment_campaign"."id"') for q in sql) == 0  # joined to the submission
+
+
 def test_autosave_conflict_is_409_with_the_stored_text(campaign, world, as_role):
     client = as_role(world, "organizer")
     client.post(save_url(), {"description": "Первый", "version": "0"}, HTTP_ACCEPT="application/json")
