@@ -342,11 +342,12 @@ def analysis_save(*, submission, mechanism, by, conclusions, problems, measures,
             _("Someone else saved this analysis a moment ago. Their text is shown now."), current=analysis
         )
     now = timezone.now()
-    MechanismAnalysis.objects.filter(pk=analysis.pk).update(
-        **texts, updated_at=now, updated_by=by, version=F("version") + 1
-    )
+    for name, text in texts.items():
+        setattr(analysis, name, text)
+    analysis.updated_at, analysis.updated_by = now, by
+    analysis.version += 1  # the row is locked: the next version is known without reading it back
+    analysis.save(update_fields=[*texts, "updated_at", "updated_by", "version"])
     _touch(submission, now)
-    analysis.refresh_from_db()
     return analysis
 
 
