@@ -301,7 +301,9 @@ def answer_save(*, submission, criterion, by, description, links_text, complete,
             )
     now = timezone.now()
     existing = {link.url: link for link in answer.links.all()}
-    EvidenceLink.objects.filter(answer=answer).exclude(url__in=links).delete()
+    gone = [link.pk for url, link in existing.items() if url not in links]
+    if gone:  # most saves change only the text: no delete to run (its collector reads the rows first)
+        EvidenceLink.objects.filter(pk__in=gone).delete()
     new_links, moved = [], []
     for position, url in enumerate(links):
         link = existing.get(url)

@@ -59,6 +59,31 @@ def test_a_criterion_saves_description_and_links(campaign, submission, world):
     assert Submission.objects.get(pk=submission.pk).last_activity_at is not None
 
 
+def test_a_changed_list_of_links_keeps_moves_adds_and_removes(campaign, submission, world):
+    def save(links, version):
+        return collection.answer_save(
+            submission=submission,
+            criterion=criterion(campaign, "1.1.2"),
+            by=world.users["organizer"],
+            description="Перечень показателей",
+            links_text="\n".join(f"https://uo.example.ru/{name}.pdf" for name in links),
+            complete=False,
+            version=version,
+        )
+
+    first = save(["a", "b", "c"], 0)
+    kept = {link.url: link.pk for link in first.links.all()}
+    second = save(["c", "a", "d"], 1)
+
+    rows = list(second.links.order_by("position").values_list("url", "pk"))
+    assert [url.rsplit("/", 1)[1] for url, _pk in rows] == ["c.pdf", "a.pdf", "d.pdf"]
+    assert (
+        dict(rows)["https://uo.example.ru/a.pdf"] == kept["https://uo.example.ru/a.pdf"]
+    )  # the same row: its checks stay
+    assert "https://uo.example.ru/b.pdf" not in dict(rows) and second.version == 2
+    assert save(["c", "a", "d"], 2).links.count() == 3  # text only: nothing removed
+
+
 @pytest.mark.parametrize(
     "bad",
     ["javascript:alert(1)", "file:///etc/passwd", "ftp://x.ru/a", "просто текст", "https://" + "a" * 2100 + ".ru"],
