@@ -30,10 +30,13 @@ class Bar:
         return LEVEL_COLORS.get(self.level, "#6c757d")
 
 
-def bars(items, *, width=560, label_width=215, row=26, gap=8):
+def bars(items, *, width=560, label_width=215, row=26, gap=8, label_above=False):
     """Horizontal bars of value against its maximum: items are (label, value, maximum, level), or with a fifth
-    value, the previous campaign's, marked by a tick on the bar."""
-    plot = width - label_width - 70
+    value, the previous campaign's, marked by a tick on the bar. `label_above`: each label on a line of its own
+    above its bar, the bar the whole width (a phone: drawn at its own size, the text stays legible)."""
+    top = 15 if label_above else 0  # the label's line above the bar
+    left = 0 if label_above else label_width
+    plot = width - left - 70
     result = []
     for i, (label, value, maximum, level, *rest) in enumerate(items):
         before = rest[0] if rest else None
@@ -44,18 +47,31 @@ def bars(items, *, width=560, label_width=215, row=26, gap=8):
                 value=value,
                 maximum=maximum,
                 level=level,
-                y=i * (row + gap),
+                y=i * (row + gap + top),
                 width=round(plot * share, 1),
                 full=plot,
                 text=f"{value} / {maximum}",
                 before=before,
-                before_x=round(label_width + plot * min(before / maximum, 1), 1)
-                if before is not None and maximum
-                else None,
+                before_x=round(left + plot * min(before / maximum, 1), 1) if before is not None and maximum else None,
             )
         )
-    height = len(items) * (row + gap)
-    return {"bars": result, "width": width, "height": height, "label_width": label_width, "row": row, "plot": plot}
+    return {
+        "bars": result,
+        "width": width,
+        "height": len(items) * (row + gap + top),
+        "label_width": left,
+        "row": row,
+        "plot": plot,
+        # where the template draws each part of a row (the SVG has no layout of its own)
+        "label_y": 11 if label_above else row - 6,
+        "label_chars": 52 if label_above else 34,
+        "bar_y": top + 2,
+        "bar_height": row - 4,
+        "text_x": left + plot + 6,
+        "text_y": top + row - 6,
+        "tick_y2": top + row,
+        "tick_y1": top,
+    }
 
 
 def stacked(rows, order, *, width=560, label_width=150, row=22, gap=8):

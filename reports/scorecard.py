@@ -103,7 +103,7 @@ def comparison(card):
     }
 
 
-def trend(card):
+def trend(card, **layout):
     """The municipality's share in every campaign the viewer may see, oldest first: the trend chart and its table."""
     return charts.trend(
         [
@@ -118,7 +118,8 @@ def trend(card):
                 r.campaign_id == card.campaign.pk,
             )
             for r in card.history
-        ]
+        ],
+        **layout,
     )
 
 
@@ -176,7 +177,7 @@ def overall_gap(card):
     }
 
 
-def chart(rows):
+def chart(rows, **layout):
     """The points per mechanism; with a previous campaign, its points marked on each bar where every criterion of
     the mechanism has a counterpart (otherwise the mark would stand on another scale)."""
     return charts.bars(
@@ -189,8 +190,14 @@ def chart(rows):
                 r["compared"].before if r.get("compared") and not r["compared"].without else None,
             )
             for r in rows
-        ]
+        ],
+        **layout,
     )
+
+
+# A phone's card is about 330 px wide: its charts are drawn for that width, so that their text keeps its size.
+PHONE_CHART = {"width": 330, "label_above": True}
+PHONE_TREND = {"width": 330}
 
 
 def recommendations(card, limit=RECOMMENDATIONS):
@@ -223,6 +230,7 @@ def scorecard(card):
         "result": card.result,
         "mechanisms": rows,
         "chart": chart(rows),
+        "phone_chart": chart(rows, **PHONE_CHART),
         "gap": overall_gap(card),
         "strongest": strengths[:3],
         "weakest": list(reversed(strengths[-3:])) if len(strengths) > 3 else [],
@@ -230,6 +238,7 @@ def scorecard(card):
         "survey": survey_highlights(card),
         "history": card.history,
         "trend": trend(card),
+        "phone_trend": trend(card, **PHONE_TREND),
         "comparison": compared,
         "level_label": card.labels.get(card.result.level) if card.result else None,
     }

@@ -315,6 +315,8 @@ def _may_request_feedback(access, municipality):
 SCORECARD_PARTS = (
     "mechanisms",
     "chart",
+    "phone_chart",
+    "phone_trend",
     "gap",
     "strongest",
     "weakest",

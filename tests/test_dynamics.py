@@ -529,6 +529,7 @@ def test_the_scorecard_compares_and_draws_the_trend_with_its_table(followed, wor
 
     assert page.status_code == 200
     assert 'class="chart-trend"' in html and "<svg" in html and "trend-table" in html
+    assert 'aria-labelledby="trend-chart-title"' in html and 'aria-labelledby="trend-chart-phone-title"' in html
     assert "Кампания 2023" in html and "Тестовая кампания" in html
     assert "\u221219" in html and "components-compared" in html
     comparison = page.context["comparison"]

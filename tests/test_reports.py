@@ -201,6 +201,22 @@ def test_the_scorecard_shows_the_chart_levels_gap_and_every_point(finalized, wor
     assert page.context["recommendations"]
 
 
+def test_a_phone_gets_the_scorecards_charts_drawn_for_its_width(finalized, world, as_role):
+    """An SVG drawn 560 px wide and shrunk into a phone's 330 px card shrinks its text to 6 px: the phone gets
+    charts drawn for its width (labels above the bars), the wider screens the usual ones."""
+    page = as_role(world, "organizer").get(reverse("scorecard", args=[finalized.slug, "kirov"]))
+    html = page.content.decode()
+    phone, wide = page.context["phone_chart"], page.context["chart"]
+
+    assert phone["width"] == 330 and wide["width"] == 560 and page.context["phone_trend"]["width"] == 330
+    assert phone["label_y"] < phone["bar_y"] and phone["label_width"] == 0  # each label on its own line
+    assert all(b.full + phone["label_width"] + 70 <= phone["width"] for b in phone["bars"])  # value text fits
+    assert [b.label for b in phone["bars"]] == [b.label for b in wide["bars"]] and len(phone["bars"]) == 9
+    for chart_id in ("mech-chart", "mech-chart-phone"):  # (the trend needs two campaigns: tests/test_dynamics.py)
+        assert f'aria-labelledby="{chart_id}-title"' in html
+    assert 'class="chart-wrap d-sm-none"' in html and 'class="chart-wrap d-none d-sm-block"' in html
+
+
 def test_a_scorecard_shown_again_reads_neither_criteria_nor_scores(finalized, world, as_role):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
