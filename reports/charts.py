@@ -30,6 +30,12 @@ class Bar:
         return LEVEL_COLORS.get(self.level, "#6c757d")
 
 
+# A phone's card is about 330 px wide: a chart drawn 560 px wide and shrunk into it has 6 px text. A phone gets
+# its charts drawn for its width, labels above the bars (the template shows each at its breakpoint).
+PHONE_WIDTH = 330
+PHONE = {"width": PHONE_WIDTH, "label_above": True}
+
+
 def bars(items, *, width=560, label_width=215, row=26, gap=8, label_above=False):
     """Horizontal bars of value against its maximum: items are (label, value, maximum, level), or with a fifth
     value, the previous campaign's, marked by a tick on the bar. `label_above`: each label on a line of its own
@@ -74,9 +80,12 @@ def bars(items, *, width=560, label_width=215, row=26, gap=8, label_above=False)
     }
 
 
-def stacked(rows, order, *, width=560, label_width=150, row=22, gap=8):
-    """Stacked 100 % bars: rows are (label, {code: count}); segments in `order`."""
-    plot = width - label_width - 10
+def stacked(rows, order, *, width=560, label_width=150, row=22, gap=8, label_above=False):
+    """Stacked 100 % bars: rows are (label, {code: count}); segments in `order`. `label_above`: each label on a
+    line of its own above its bar, the bar the whole width (a phone, as in bars)."""
+    top = 15 if label_above else 0
+    left = 0 if label_above else label_width
+    plot = width - left - 10
     result = []
     for i, (label, counts) in enumerate(rows):
         total = sum(counts.values()) or 1
@@ -89,8 +98,18 @@ def stacked(rows, order, *, width=560, label_width=150, row=22, gap=8):
                     {"code": code, "n": n, "x": round(x, 1), "width": round(w, 1), "color": LEVEL_COLORS[code]}
                 )
             x += w
-        result.append({"label": label, "y": i * (row + gap), "segments": segments, "total": sum(counts.values())})
-    return {"rows": result, "width": width, "height": len(rows) * (row + gap), "label_width": label_width, "row": row}
+        result.append({"label": label, "y": i * (row + gap + top), "segments": segments, "total": sum(counts.values())})
+    return {
+        "rows": result,
+        "width": width,
+        "height": len(rows) * (row + gap + top),
+        "label_width": left,
+        "row": row,
+        "label_y": 11 if label_above else 15,
+        "label_chars": 48 if label_above else 24,
+        "bar_y": top + 2,
+        "bar_height": row - 4,
+    }
 
 
 @dataclass

@@ -195,11 +195,6 @@ def chart(rows, **layout):
     )
 
 
-# A phone's card is about 330 px wide: its charts are drawn for that width, so that their text keeps its size.
-PHONE_CHART = {"width": 330, "label_above": True}
-PHONE_TREND = {"width": 330}
-
-
 def recommendations(card, limit=RECOMMENDATIONS):
     """Targeted recommendations from the weakest criteria (the rule is measures.weakest_criteria, which the proposed
     plan of measures follows too)."""
@@ -230,7 +225,7 @@ def scorecard(card):
         "result": card.result,
         "mechanisms": rows,
         "chart": chart(rows),
-        "phone_chart": chart(rows, **PHONE_CHART),
+        "phone_chart": chart(rows, **charts.PHONE),
         "gap": overall_gap(card),
         "strongest": strengths[:3],
         "weakest": list(reversed(strengths[-3:])) if len(strengths) > 3 else [],
@@ -238,7 +233,7 @@ def scorecard(card):
         "survey": survey_highlights(card),
         "history": card.history,
         "trend": trend(card),
-        "phone_trend": trend(card, **PHONE_TREND),
+        "phone_trend": trend(card, width=charts.PHONE_WIDTH),
         "comparison": compared,
         "level_label": card.labels.get(card.result.level) if card.result else None,
     }

@@ -505,6 +505,7 @@ def _overview_changes(campaign, succession, region_rows):
     before = [(r.region.name, r.before.levels) for r in region_rows if r.before is not None]
     return {
         "chart_before": charts.stacked(before, results.LEVELS) if before else None,
+        "phone_chart_before": charts.stacked(before, results.LEVELS, **charts.PHONE) if before else None,
         "gains": gains,
         "losses": losses,
     }
@@ -539,6 +540,9 @@ def ministry_dashboard(request, slug):
             "overview_key": results.fragment_key(campaign, succession),
             "chart": SimpleLazyObject(
                 lambda: charts.stacked([(r.region.name, r.levels) for r in region_rows], results.LEVELS)
+            ),
+            "phone_chart": SimpleLazyObject(
+                lambda: charts.stacked([(r.region.name, r.levels) for r in region_rows], results.LEVELS, **charts.PHONE)
             ),
             "succession": succession,
             "changes": SimpleLazyObject(lambda: _overview_changes(campaign, succession, region_rows)),

@@ -556,6 +556,10 @@ def test_the_regions_and_the_ministry_overview_show_the_change(followed, world, 
     assert [r.municipality.code for r in overview.context["changes"]["losses"]] == ["kirov"]
     html = overview.content.decode()
     assert "movers-up" in html and 'id="levels-before-title"' in html
+    # a phone gets each chart drawn for its width, labels above the bars (reports.charts.PHONE)
+    assert 'id="levels-phone-title"' in html and 'id="levels-before-phone-title"' in html
+    phone = overview.context["changes"]["phone_chart_before"]
+    assert phone["width"] == 330 and phone["label_width"] == 0 and phone["label_y"] < phone["bar_y"]
 
 
 def test_the_regional_and_feedback_reports_carry_the_change(followed, world):
