@@ -36,12 +36,31 @@ PHONE_WIDTH = 330
 PHONE = {"width": PHONE_WIDTH, "label_above": True}
 
 
+def _row_layout(count, *, label_above, label_width, row, gap, label_y, label_chars):
+    """Where the parts of each row of a bar chart go (the SVG has no layout of its own): the label beside its bar,
+    or, `label_above` (a phone), on a line of its own above it with the bar the whole width. Returns the height of
+    that label line and the template's positions."""
+    top = 15 if label_above else 0
+    return top, {
+        "label_width": 0 if label_above else label_width,
+        "row": row,
+        "height": count * (row + gap + top),
+        "label_y": 11 if label_above else label_y,
+        "label_chars": label_chars[label_above],
+        "bar_y": top + 2,
+        "bar_height": row - 4,
+    }
+
+
 def bars(items, *, width=560, label_width=215, row=26, gap=8, label_above=False):
     """Horizontal bars of value against its maximum: items are (label, value, maximum, level), or with a fifth
     value, the previous campaign's, marked by a tick on the bar. `label_above`: each label on a line of its own
     above its bar, the bar the whole width (a phone: drawn at its own size, the text stays legible)."""
-    top = 15 if label_above else 0  # the label's line above the bar
-    left = 0 if label_above else label_width
+    top, layout = _row_layout(
+        len(items), label_above=label_above, label_width=label_width, row=row, gap=gap, label_y=row - 6,
+        label_chars={False: 34, True: 52},
+    )  # fmt: skip
+    left = layout["label_width"]
     plot = width - left - 70
     result = []
     for i, (label, value, maximum, level, *rest) in enumerate(items):
@@ -64,15 +83,8 @@ def bars(items, *, width=560, label_width=215, row=26, gap=8, label_above=False)
     return {
         "bars": result,
         "width": width,
-        "height": len(items) * (row + gap + top),
-        "label_width": left,
-        "row": row,
         "plot": plot,
-        # where the template draws each part of a row (the SVG has no layout of its own)
-        "label_y": 11 if label_above else row - 6,
-        "label_chars": 52 if label_above else 34,
-        "bar_y": top + 2,
-        "bar_height": row - 4,
+        **layout,
         "text_x": left + plot + 6,
         "text_y": top + row - 6,
         "tick_y2": top + row,
@@ -83,9 +95,11 @@ def bars(items, *, width=560, label_width=215, row=26, gap=8, label_above=False)
 def stacked(rows, order, *, width=560, label_width=150, row=22, gap=8, label_above=False):
     """Stacked 100 % bars: rows are (label, {code: count}); segments in `order`. `label_above`: each label on a
     line of its own above its bar, the bar the whole width (a phone, as in bars)."""
-    top = 15 if label_above else 0
-    left = 0 if label_above else label_width
-    plot = width - left - 10
+    top, layout = _row_layout(
+        len(rows), label_above=label_above, label_width=label_width, row=row, gap=gap, label_y=15,
+        label_chars={False: 24, True: 48},
+    )  # fmt: skip
+    plot = width - layout["label_width"] - 10
     result = []
     for i, (label, counts) in enumerate(rows):
         total = sum(counts.values()) or 1
@@ -99,17 +113,7 @@ def stacked(rows, order, *, width=560, label_width=150, row=22, gap=8, label_abo
                 )
             x += w
         result.append({"label": label, "y": i * (row + gap + top), "segments": segments, "total": sum(counts.values())})
-    return {
-        "rows": result,
-        "width": width,
-        "height": len(rows) * (row + gap + top),
-        "label_width": left,
-        "row": row,
-        "label_y": 11 if label_above else 15,
-        "label_chars": 48 if label_above else 24,
-        "bar_y": top + 2,
-        "bar_height": row - 4,
-    }
+    return {"rows": result, "width": width, **layout}
 
 
 @dataclass
