@@ -1,5 +1,6 @@
 from municipalities.access import access_for
 from municipalities.models import Appointment, Role
+from tests.factories import AppointmentFactory
 
 
 def codes(queryset):
@@ -63,3 +64,29 @@ def test_access_is_computed_once_per_request(world, django_assert_num_queries):
 
     with django_assert_num_queries(0):
         access_for(user)
+
+
+def test_appointments_are_listed_in_the_models_order_without_ordering_in_sql(world, django_assert_num_queries):
+    # One person with roles in both regions and both municipalities: the header and the home page list them
+    # by role, region code and municipality name (Appointment.Meta.ordering), sorted in Python by access_for.
+    user = world.users["coordinator"]
+    AppointmentFactory(user=user, role=Role.COORDINATOR, region=world.other_region)
+    AppointmentFactory(user=user, role=Role.EXPERT, region=world.other_region)
+    AppointmentFactory(user=user, role=Role.ORGANIZER, municipality=world.sibling)
+    AppointmentFactory(user=user, role=Role.ORGANIZER, municipality=world.municipality)
+    AppointmentFactory(user=user, role=Role.MINISTRY)
+    user = type(user).objects.get(pk=user.pk)
+
+    with django_assert_num_queries(1) as queries:
+        access = access_for(user)
+
+    assert "ORDER BY" not in queries.captured_queries[0]["sql"]
+    assert [(a.role, a.region.code if a.region else None) for a in access.appointments] == [
+        ("coordinator", "08"),
+        ("coordinator", "43"),
+        ("expert", "08"),
+        ("ministry", None),
+        ("organizer", "43"),
+        ("organizer", "43"),
+    ]
+    assert [a.municipality.name for a in access.appointments if a.municipality] == ["город Киров", "Куменский район"]
