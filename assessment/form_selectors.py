@@ -32,7 +32,7 @@ def submission_overview(submission):
     mechanisms, state = mechanisms_with_progress(submission)
     links = list(EvidenceLink.objects.filter(answer__submission=submission).select_related("answer__criterion"))
     website = submission.municipality.website
-    result = Result.objects.filter(submission=submission).first()
+    result = Result.objects.filter(submission=submission).order_by("pk").first()
     return {
         "submission": submission,
         "campaign": campaign,

@@ -614,9 +614,10 @@ def plan_page(access, submission, *, failed=None, today=None):
     plan = (
         MeasurePlan.objects.filter(campaign=campaign, municipality=municipality)
         .select_related("campaign__methodology", "municipality__region")
+        .order_by("pk")  # one plan (unique key)
         .first()
     )
-    result = Result.objects.filter(submission=submission).first()
+    result = Result.objects.filter(submission=submission).order_by("pk").first()
     row = plan_row(plan, access, today) if plan else None
     following = row.following if row else next_campaign(campaign, municipality.pk)
     locked = lock_reason(following, today)

@@ -304,7 +304,9 @@ def plan_criteria(campaign):
 
 def final_points_of(campaign, municipality):
     """{criterion code: final points} of the municipality in the campaign (empty before its result)."""
-    result = Result.objects.filter(campaign=campaign, municipality=municipality).only("submission_id").first()
+    result = (
+        Result.objects.filter(campaign=campaign, municipality=municipality).only("submission_id").order_by("pk").first()
+    )
     return current_points([result.submission_id], "final")[result.submission_id] if result else {}
 
 

@@ -469,7 +469,7 @@ def _previous(access, campaign, municipality, criteria, mechanisms):
 def municipality_card(access, submission):
     campaign = submission.campaign
     municipality = submission.municipality
-    result = Result.objects.filter(submission=submission).first()
+    result = Result.objects.filter(submission=submission).order_by("pk").first()
     criteria = results.criteria_of(campaign)
     explained = explanations(submission, access.points_scope(submission, result is not None), access.user_id)
     rows, points = _criterion_rows(criteria, explained)
